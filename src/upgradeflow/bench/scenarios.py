@@ -1,0 +1,50 @@
+"""Upgrade scenarios: how strong the old model is, and how much each model trains.
+
+``default`` follows DMU's setting (old model on 30% of the training identities). In it a
+compatible new model pays almost nothing, because the old space is already good;
+``hard`` has a much weaker old model, which is where compatibility can cost the new
+model quality.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, replace
+
+from upgradeflow.errors import UserInputError
+from upgradeflow.models.config import NEW_MODEL, OLD_MODEL, ModelConfig
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    old_fraction: float  # of the training identities the old model sees
+    old_model: ModelConfig
+    old_epochs: int
+    new_model: ModelConfig
+    new_epochs: int
+    max_train_identities: int | None = None  # quick mode trains on a subset
+    max_test_identities: int | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+SCENARIOS = {
+    "default": Scenario("default", 0.3, OLD_MODEL, 10, NEW_MODEL, 8),
+    "hard": Scenario("hard", 0.1, replace(OLD_MODEL, width=16), 3, NEW_MODEL, 8),
+}
+
+
+def get_scenario(name: str, quick: bool) -> Scenario:
+    if name not in SCENARIOS:
+        raise UserInputError(f"unknown scenario '{name}' (choose from: {', '.join(SCENARIOS)})")
+    scenario = SCENARIOS[name]
+    if quick:
+        scenario = replace(
+            scenario,
+            old_epochs=max(2, scenario.old_epochs // 2),
+            new_epochs=3,
+            max_train_identities=500,
+            max_test_identities=200,
+        )
+    return scenario

@@ -1,0 +1,139 @@
+"""The ``upgradeflow`` command line.
+
+User mistakes (``UserInputError``) end in one line on stderr and exit status 2; anything
+else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from upgradeflow.errors import UserInputError
+
+DEFAULT_DATA_DIR = Path("data")
+
+
+def _seeds(text: str) -> list[int]:
+    try:
+        seeds = [int(s) for s in text.split(",") if s.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"seeds must be integers separated by commas, got '{text}'") from None
+    if not seeds:
+        raise argparse.ArgumentTypeError("at least one seed")
+    return seeds
+
+
+def cmd_data_glyphs(args: argparse.Namespace) -> int:
+    from upgradeflow.data.glyphs import GlyphConfig, build_glyphs, existing_build
+
+    config = GlyphConfig(seed=args.seed)
+    card = None if args.force else existing_build(args.out, config)
+    if card is None:
+        card = build_glyphs(args.out, config, progress=not args.no_progress)
+        state = "built"
+    else:
+        state = "up to date"
+    counts = card["counts"]
+    print(
+        f"glyphs {state}: {counts['identities']} identities, {counts['images']} images, "
+        f"{len(card['faces'])} faces -> {args.out} (sha256 {card['sha256'][:16]})"
+    )
+    return 0
+
+
+def cmd_bench_compat(args: argparse.Namespace) -> int:
+    from upgradeflow.bench.compat import parse_methods, run_compat_bench
+    from upgradeflow.bench.scenarios import get_scenario
+    from upgradeflow.data.registry import load_dataset
+    from upgradeflow.runtime import configure_torch
+    from upgradeflow.training.loop import TrainConfig
+
+    methods = parse_methods(args.methods)
+    scenario = get_scenario(args.scenario, args.quick)
+    seeds = args.seeds or ([0] if args.quick else [0, 1, 2])
+    out = args.out or (
+        args.data_dir / "results" / f"compat-{args.dataset}-{args.scenario}-quick.json"
+        if args.quick
+        else Path("benchmarks/results") / f"compat-{args.dataset}-{args.scenario}.json"
+    )
+    configure_torch(args.threads)
+    data = load_dataset(args.dataset, args.data_dir, progress=not args.no_progress)
+    result = run_compat_bench(
+        data,
+        args.dataset,
+        scenario,
+        methods,
+        seeds,
+        args.quick,
+        Path(out),
+        TrainConfig(),
+        progress=not args.no_progress,
+        save_checkpoints=args.save_checkpoints,
+    )
+    print(Path(out).with_suffix(".md").read_text())
+    out = Path(out)
+    print(f"wrote {out}, {out.with_suffix('.md')}, {out.with_suffix('.png')} ({result['total_seconds']:.0f} s)")
+    return 0
+
+
+def cmd_eval_embeddings(args: argparse.Namespace) -> int:
+    from upgradeflow.embeddings import read_embedding_table
+    from upgradeflow.evaluation.metrics import retrieval_metrics
+
+    _, queries, query_labels = read_embedding_table(args.queries, need_identity=True)
+    _, gallery, gallery_labels = read_embedding_table(args.gallery, need_identity=True)
+    print(json.dumps(retrieval_metrics(queries, query_labels, gallery, gallery_labels).to_dict(), indent=2))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="upgradeflow", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    data = commands.add_parser("data", help="build benchmark datasets").add_subparsers(dest="dataset", required=True)
+    glyphs = data.add_parser("glyphs", help="render the CJK glyph benchmark from Debian font packages")
+    glyphs.add_argument("--out", type=Path, default=DEFAULT_DATA_DIR / "glyphs")
+    glyphs.add_argument("--seed", type=int, default=0)
+    glyphs.add_argument("--force", action="store_true", help="rebuild even if an identical build exists")
+    glyphs.add_argument("--no-progress", action="store_true")
+    glyphs.set_defaults(func=cmd_data_glyphs)
+
+    bench = commands.add_parser("bench", help="run benchmarks").add_subparsers(dest="bench", required=True)
+    compat = bench.add_parser("compat", help="cross-model compatibility benchmark")
+    compat.add_argument("--dataset", default="glyphs", help="glyphs, fashion-mnist, parquet:PATH or folder:PATH")
+    compat.add_argument("--methods", default="old,independent,bct")
+    compat.add_argument("--scenario", default="default", help="default or hard")
+    compat.add_argument("--seeds", type=_seeds, help="comma-separated (default: 0 quick, 0,1,2 full)")
+    compat.add_argument("--quick", action="store_true", help="small subset, few epochs (minutes)")
+    compat.add_argument("--out", type=Path, help="result JSON; the .md table and .png plot go beside it")
+    compat.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
+    compat.add_argument("--threads", type=int, help="torch threads (default: UPGRADEFLOW_THREADS or all cores)")
+    compat.add_argument("--save-checkpoints", action="store_true")
+    compat.add_argument("--no-progress", action="store_true")
+    compat.set_defaults(func=cmd_bench_compat)
+
+    evaluate = commands.add_parser("eval", help="evaluate stored embeddings").add_subparsers(dest="what", required=True)
+    embeddings = evaluate.add_parser("embeddings", help="retrieval metrics of query and gallery embedding tables")
+    embeddings.add_argument("--queries", type=Path, required=True)
+    embeddings.add_argument("--gallery", type=Path, required=True)
+    embeddings.set_defaults(func=cmd_eval_embeddings)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except UserInputError as error:
+        print(f"upgradeflow: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("upgradeflow: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

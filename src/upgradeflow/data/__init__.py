@@ -1,0 +1,1 @@
+"""Datasets: the glyph benchmark, Fashion-MNIST and a user's own images."""

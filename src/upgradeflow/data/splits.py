@@ -1,0 +1,35 @@
+"""Open-set splits: identities are either trained on or held out, never both."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def assign_split_and_roles(
+    identities: np.ndarray,
+    *,
+    seed: int,
+    train_fraction: float = 0.7,
+    queries_per_identity: int = 2,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return ``(split, role)`` arrays for rows labelled ``identities``.
+
+    A held-out identity gives ``queries_per_identity`` queries and the rest of its images
+    to the gallery; identities with too few images to have both are kept for training,
+    since they could never be evaluated.
+    """
+    rng = np.random.default_rng(seed)
+    unique, counts = np.unique(identities, return_counts=True)
+    evaluable = unique[counts > queries_per_identity]
+    order = rng.permutation(len(evaluable))
+    n_test = round(len(unique) * (1.0 - train_fraction))
+    test_ids = set(evaluable[order[:n_test]].tolist())
+
+    split = np.full(len(identities), "train", dtype=object)
+    role = np.full(len(identities), "train", dtype=object)
+    for identity in sorted(test_ids):
+        rows = np.flatnonzero(identities == identity)
+        split[rows] = "test"
+        role[rows] = "gallery"
+        role[rng.choice(rows, size=queries_per_identity, replace=False)] = "query"
+    return split.astype(str), role.astype(str)

@@ -1,0 +1,55 @@
+"""Read embedding tables (DESIGN §3: ``id``, ``embedding``, optional ``identity``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from upgradeflow.errors import UserInputError
+
+
+def read_embedding_table(
+    path: str | Path, *, need_identity: bool = False
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """``(ids, embeddings float32 [N, d], identities or None)``."""
+    path = Path(path)
+    try:
+        table = pq.read_table(path)
+    except FileNotFoundError:
+        raise UserInputError(f"{path}: no such file") from None
+    except (pa.ArrowInvalid, OSError) as error:
+        raise UserInputError(f"{path}: not a readable Parquet file ({error})") from None
+    names = table.schema.names
+    needed = ["id", "embedding"] + (["identity"] if need_identity else [])
+    missing = [n for n in needed if n not in names]
+    if missing:
+        raise UserInputError(
+            f"{path}: missing column(s) {', '.join(missing)} (embedding table needs {', '.join(needed)})"
+        )
+    column = table.column("embedding")
+    if not (
+        pa.types.is_list(column.type) or pa.types.is_fixed_size_list(column.type) or pa.types.is_large_list(column.type)
+    ):
+        raise UserInputError(f"{path}: column 'embedding' must be a list of floats, got {column.type}")
+    if not pa.types.is_floating(column.type.value_type):
+        raise UserInputError(f"{path}: column 'embedding' must hold floats, got {column.type.value_type}")
+    rows = column.combine_chunks()
+    lengths = (
+        set(rows.value_lengths().to_pylist())
+        if not pa.types.is_fixed_size_list(column.type)
+        else {column.type.list_size}
+    )
+    if len(lengths) != 1:
+        raise UserInputError(f"{path}: embeddings have different lengths {sorted(lengths)[:5]}")
+    if rows.null_count:
+        raise UserInputError(f"{path}: {rows.null_count} rows have no embedding")
+    embeddings = np.asarray(rows.flatten().to_numpy(zero_copy_only=False), dtype=np.float32).reshape(len(rows), -1)
+    identities = None
+    if "identity" in names:
+        if not pa.types.is_integer(table.schema.field("identity").type):
+            raise UserInputError(f"{path}: column 'identity' must be integers")
+        identities = np.asarray(table.column("identity").to_numpy(zero_copy_only=False), dtype=np.int64)
+    return np.asarray(table.column("id").to_pylist(), dtype=str), embeddings, identities

@@ -1,0 +1,1 @@
+"""Retrieval evaluation: ranks, metrics, the cross-model matrix, reports."""

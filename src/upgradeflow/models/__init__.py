@@ -1,0 +1,1 @@
+"""Embedding models: CNN backbones, the embedding head and the cosine classifier."""

@@ -1,0 +1,1 @@
+"""Training loops for the old and new embedding models."""

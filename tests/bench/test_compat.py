@@ -1,0 +1,56 @@
+"""The quick compatibility benchmark end to end on the real glyph data (minutes)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import needs_fonts
+
+pytestmark = [pytest.mark.slow, pytest.mark.fonts, needs_fonts]
+
+
+def test_quick_benchmark_writes_the_documented_result(full_glyphs_dir, tmp_path):
+    out = tmp_path / "results" / "quick.json"
+    command = [
+        sys.executable,
+        "-m",
+        "upgradeflow.cli",
+        "bench",
+        "compat",
+        "--dataset",
+        "glyphs",
+        "--quick",
+        "--methods",
+        "old,independent,bct",
+        "--data-dir",
+        str(full_glyphs_dir),
+        "--out",
+        str(out),
+        "--no-progress",
+    ]
+    result = subprocess.run(command, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "| bct | new/old |" in result.stdout
+
+    document = json.loads(out.read_text())
+    assert set(document) >= {"dataset", "config", "methods", "environment"}
+    assert set(document["methods"]) == {"old", "independent", "bct"}
+    for name in ("independent", "bct"):
+        matrix = document["methods"][name]["matrix"]
+        assert set(matrix) == {"old/old", "new/old", "new/new"}
+        assert set(matrix["new/new"]) >= {"map@100", "map", "top1", "top5"}
+        assert document["methods"][name]["train_seconds"] > 0
+    independent, bct = (
+        document["methods"]["independent"]["matrix"],
+        document["methods"]["bct"]["matrix"],
+    )
+    # Unconstrained models share no space; BCT's whole point is that they do.
+    assert independent["new/old"]["map@100"] < 5
+    assert bct["new/old"]["map@100"] > 5 * independent["new/old"]["map@100"] + 20
+    assert independent["new/new"]["map@100"] > independent["old/old"]["map@100"]
+    assert out.with_suffix(".md").read_text().startswith("Compatibility benchmark")
+    assert out.with_suffix(".png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
