@@ -12,7 +12,21 @@ import numpy as np
 from upgradeflow.evaluation.validation import check_embeddings
 
 QUERY_CHUNK = 256
-PAIR_CHUNK = 2048
+
+
+def _row_ranks(scores: np.ndarray, columns: np.ndarray) -> np.ndarray:
+    """1-based ranks of ``columns`` in one row of scores (descending, ties by position).
+
+    One sort of the row gives, by binary search, how many items score higher; only a
+    score shared with other items needs the direct count of equal items placed before.
+    """
+    ordered = np.sort(scores)
+    own = scores[columns]
+    above = len(scores) - np.searchsorted(ordered, own, side="right")
+    shared = np.searchsorted(ordered, own, side="right") - np.searchsorted(ordered, own, side="left") > 1
+    for i in np.flatnonzero(shared):
+        above[i] += int((scores[: columns[i]] == own[i]).sum())
+    return np.sort(above + 1)
 
 
 def positive_ranks(
@@ -24,19 +38,9 @@ def positive_ranks(
     """Sorted 1-based ranks of the positives of each query (empty when it has none)."""
     queries, gallery = check_embeddings(queries, gallery)
     query_labels, gallery_labels = np.asarray(query_labels), np.asarray(gallery_labels)
-    positions = np.arange(len(gallery))
     ranks: list[np.ndarray] = []
     for start in range(0, len(queries), QUERY_CHUNK):
         scores = queries[start : start + QUERY_CHUNK] @ gallery.T
-        labels = query_labels[start : start + QUERY_CHUNK]
-        rows, cols = np.nonzero(labels[:, None] == gallery_labels[None, :])
-        chunk_ranks = np.empty(len(rows), dtype=np.int64)
-        for p in range(0, len(rows), PAIR_CHUNK):
-            r, c = rows[p : p + PAIR_CHUNK], cols[p : p + PAIR_CHUNK]
-            row_scores = scores[r]
-            own = scores[r, c][:, None]
-            ahead = (row_scores > own) | ((row_scores == own) & (positions[None, :] < c[:, None]))
-            chunk_ranks[p : p + PAIR_CHUNK] = ahead.sum(axis=1) + 1
-        splits = np.searchsorted(rows, np.arange(1, len(labels)))
-        ranks.extend(np.sort(part) for part in np.split(chunk_ranks, splits))
+        for row, label in zip(scores, query_labels[start : start + QUERY_CHUNK], strict=True):
+            ranks.append(_row_ranks(row, np.flatnonzero(gallery_labels == label)))
     return ranks
