@@ -22,8 +22,9 @@ def _row_ranks(scores: np.ndarray, columns: np.ndarray) -> np.ndarray:
     """
     ordered = np.sort(scores)
     own = scores[columns]
-    above = len(scores) - np.searchsorted(ordered, own, side="right")
-    shared = np.searchsorted(ordered, own, side="right") - np.searchsorted(ordered, own, side="left") > 1
+    right = np.searchsorted(ordered, own, side="right")
+    above = len(scores) - right
+    shared = right - np.searchsorted(ordered, own, side="left") > 1
     for i in np.flatnonzero(shared):
         above[i] += int((scores[: columns[i]] == own[i]).sum())
     return np.sort(above + 1)
