@@ -39,3 +39,59 @@ def full_glyphs_dir(tmp_path_factory) -> Path:
     data_dir = tmp_path_factory.mktemp("data")
     assert main(["data", "glyphs", "--out", str(data_dir / "glyphs"), "--no-progress"]) == 0
     return data_dir
+
+
+# -- storage: a local directory and the project's real S3 server (Ceph RGW) ---------
+
+ROOT = Path(__file__).resolve().parents[1]
+S3_SCRIPT = ROOT / "scripts" / "s3-server.sh"
+
+
+@pytest.fixture(scope="session")
+def s3_environment() -> dict[str, str]:
+    """Start (idempotently) the Ceph RGW server and point boto3 at it for the session."""
+    import os
+    import subprocess
+
+    subprocess.run(["bash", str(S3_SCRIPT), "start"], check=True)
+    exports = subprocess.run(["bash", str(S3_SCRIPT), "env"], check=True, capture_output=True, text=True).stdout
+    environment = {}
+    for line in exports.splitlines():
+        name, _, value = line.removeprefix("export ").partition("=")
+        environment[name] = value.strip("'\"")
+    saved = {name: os.environ.get(name) for name in environment}
+    os.environ.update(environment)
+    yield environment
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
+@pytest.fixture
+def s3_bucket(s3_environment) -> str:
+    """A fresh bucket per test, emptied and removed afterwards."""
+    import uuid
+
+    import boto3
+
+    from upgradeflow.store.s3 import CLIENT_CONFIG
+
+    client = boto3.client("s3", config=CLIENT_CONFIG)
+    bucket = f"upgradeflow-test-{uuid.uuid4().hex[:12]}"
+    client.create_bucket(Bucket=bucket)
+    yield bucket
+    for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+        keys = [{"Key": item["Key"]} for item in page.get("Contents", [])]
+        if keys:
+            client.delete_objects(Bucket=bucket, Delete={"Objects": keys})
+    client.delete_bucket(Bucket=bucket)
+
+
+@pytest.fixture(params=["local", pytest.param("s3", marks=pytest.mark.s3)])
+def store_uri(request, tmp_path) -> str:
+    """The same test against a local directory and against real S3."""
+    if request.param == "local":
+        return str(tmp_path / "store")
+    return f"s3://{request.getfixturevalue('s3_bucket')}/root"

@@ -1,7 +1,8 @@
 """The ``upgradeflow`` command line.
 
-User mistakes (``UserInputError``) end in one line on stderr and exit status 2; anything
-else is a bug and keeps its traceback.
+User mistakes (``UserInputError``) end in one line on stderr and exit status 2; a lost
+compare-and-swap (``ConflictError``) in one line and exit status 3; anything else is a
+bug and keeps its traceback.
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ import json
 import sys
 from pathlib import Path
 
-from upgradeflow.errors import UserInputError
+from upgradeflow.cli_gallery import add_gallery_parser
+from upgradeflow.cli_index import add_index_parser
+from upgradeflow.errors import ConflictError, UserInputError
 
 DEFAULT_DATA_DIR = Path("data")
 
@@ -120,6 +123,9 @@ def build_parser() -> argparse.ArgumentParser:
     embeddings.add_argument("--queries", type=Path, required=True)
     embeddings.add_argument("--gallery", type=Path, required=True)
     embeddings.set_defaults(func=cmd_eval_embeddings)
+
+    add_gallery_parser(commands)
+    add_index_parser(commands)
     return parser
 
 
@@ -130,6 +136,9 @@ def main(argv: list[str] | None = None) -> int:
     except UserInputError as error:
         print(f"upgradeflow: error: {error}", file=sys.stderr)
         return 2
+    except ConflictError as error:
+        print(f"upgradeflow: conflict: {error}", file=sys.stderr)
+        return 3
     except KeyboardInterrupt:
         print("upgradeflow: interrupted", file=sys.stderr)
         return 130

@@ -1,0 +1,150 @@
+"""``upgradeflow gallery ...``: versioned embedding galleries in a local directory or S3."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from upgradeflow.store.location import default_store_uri
+
+
+def add_store_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--store",
+        default=None,
+        help=f"s3://bucket/prefix, file:///path or a path (default: $UPGRADEFLOW_STORE or {default_store_uri()})",
+    )
+    parser.add_argument("--endpoint-url", help="S3 endpoint (default: $AWS_ENDPOINT_URL)")
+
+
+def open_gallery(args: argparse.Namespace):
+    from upgradeflow.store.gallery import Gallery
+    from upgradeflow.store.location import open_store
+
+    return Gallery(open_store(args.store, endpoint_url=args.endpoint_url), args.name)
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from upgradeflow.store.importer import import_tables
+
+    gallery = open_gallery(args)
+    version = import_tables(
+        gallery,
+        args.source,
+        version=args.version,
+        shard_rows=args.shard_rows,
+        model=args.model,
+        commit=not args.no_commit,
+        progress=not args.no_progress,
+    )
+    manifest = gallery.manifest(version)
+    state = "sealed (not live)" if args.no_commit else "live"
+    print(f"{gallery.name} {version}: {manifest['rows']} rows in {len(manifest['shards'])} shards, {state}")
+    return 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    versions = open_gallery(args).versions()
+    if not versions:
+        print(f"{args.name}: no versions")
+    for v in versions:
+        print(
+            f"{v.version:32} {v.state:9} {v.rows:>12} rows  {v.shards:>5} shards  "
+            f"parent={v.parent or '-'}  {v.producer}  {v.created_at}"
+        )
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    gallery = open_gallery(args)
+    manifest = gallery.manifest(args.version)
+    pointer = gallery.pointer()
+    manifest["live"] = manifest["version"] == pointer.current
+    print(json.dumps(manifest, indent=2))
+    return 0
+
+
+def cmd_commit(args: argparse.Namespace) -> int:
+    pointer = open_gallery(args).commit(args.version, verify=not args.no_verify, progress=not args.no_progress)
+    print(f"{args.name}: live {pointer.current} (previous {pointer.previous or '-'})")
+    return 0
+
+
+def cmd_rollback(args: argparse.Namespace) -> int:
+    pointer = open_gallery(args).rollback()
+    print(f"{args.name}: rolled back; live {pointer.current} (previous {pointer.previous or '-'})")
+    return 0
+
+
+def cmd_gc(args: argparse.Namespace) -> int:
+    deleted = open_gallery(args).gc(args.keep)
+    print(f"{args.name}: deleted {len(deleted)} versions" + (f": {', '.join(deleted)}" if deleted else ""))
+    return 0
+
+
+def cmd_evolve(args: argparse.Namespace) -> int:
+    from upgradeflow.runtime import configure_torch
+    from upgradeflow.store.transform import evolve_shard
+
+    configure_torch(args.threads)
+    gallery = open_gallery(args)
+    source = gallery.resolve(args.source_version)
+    count = len(gallery.manifest(source)["shards"])
+    shards = [args.shard] if args.shard is not None else range(count)
+    summary = {"gallery": gallery.name, "from": source, "shards": []}
+    for index in shards:
+        target, record, worked = evolve_shard(
+            gallery,
+            args.adapter,
+            source,
+            index,
+            args.to,
+            batch_rows=args.batch_rows,
+            progress=not args.no_progress,
+        )
+        summary["to"] = target
+        summary["shards"].append({"index": index, "rows": record.rows, "skipped": not worked})
+    print(json.dumps(summary))
+    return 0
+
+
+def add_gallery_parser(commands: argparse._SubParsersAction) -> None:
+    gallery = commands.add_parser("gallery", help="versioned embedding galleries").add_subparsers(
+        dest="action", required=True
+    )
+
+    def sub(name: str, help: str, func) -> argparse.ArgumentParser:
+        parser = gallery.add_parser(name, help=help)
+        parser.add_argument("name", help="gallery name")
+        add_store_arguments(parser)
+        parser.set_defaults(func=func)
+        return parser
+
+    p = sub("import", "import Parquet embedding tables as a new version", cmd_import)
+    p.add_argument("--from", dest="source", type=Path, required=True, help="a Parquet file or a directory of them")
+    p.add_argument("--version", help="version name (default: v<UTC timestamp>)")
+    p.add_argument("--shard-rows", type=int, default=262_144)
+    p.add_argument("--model", help="producing model, for input without a 'model' column")
+    p.add_argument("--no-commit", action="store_true", help="seal the version but leave the live one")
+    p.add_argument("--no-progress", action="store_true")
+
+    sub("list", "list versions and which is live", cmd_list)
+    p = sub("show", "print a version's manifest", cmd_show)
+    p.add_argument("--version", help="default: the live version")
+    p = sub("commit", "verify a staged version and make it live", cmd_commit)
+    p.add_argument("version")
+    p.add_argument("--no-verify", action="store_true", help="skip re-reading shards for checksums and duplicate ids")
+    p.add_argument("--no-progress", action="store_true")
+    sub("rollback", "make the previous live version live again", cmd_rollback)
+    p = sub("gc", "delete old committed versions", cmd_gc)
+    p.add_argument("--keep", type=int, required=True, help="newest committed versions to keep (plus live and previous)")
+
+    p = sub("evolve", "transform shards of a version with an adapter into a new staged version", cmd_evolve)
+    p.add_argument("--adapter", type=Path, required=True, help="adapter checkpoint (.pt beside its .json)")
+    p.add_argument("--from", dest="source_version", help="source version (default: the live one)")
+    p.add_argument("--shard", type=int, help="one shard (a mapped task); default: all")
+    p.add_argument("--to", help="target version (default: <from>.evolved-<adapter sha256 prefix>)")
+    p.add_argument("--batch-rows", type=int, default=65_536)
+    p.add_argument("--threads", type=int, help="torch threads (default: UPGRADEFLOW_THREADS or all cores)")
+    p.add_argument("--no-progress", action="store_true")

@@ -1,0 +1,231 @@
+"""Versioned FAISS indexes over a gallery version, one index per gallery shard.
+
+Layout mirrors galleries (DESIGN §3): ``indexes/<name>/versions/<v>/manifest.json``,
+``shards/shard-NNNNN.faiss`` and ``.ids.parquet`` (row ids in index order), and a
+``CURRENT`` pointer moved only by compare-and-swap, so ``swap`` and ``rollback`` are one
+atomic write each and a searcher loads one whole index version.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import faiss
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+from tqdm import tqdm
+
+from upgradeflow.errors import ConflictError, UserInputError
+from upgradeflow.index.spec import IndexSpec
+from upgradeflow.store import pointer as pointers
+from upgradeflow.store.gallery import Gallery, shard_name
+from upgradeflow.store.manifest import check_name
+from upgradeflow.store.object_store import ObjectStore, join
+from upgradeflow.store.shard_format import embeddings_of
+
+INDEX_FORMAT = "upgradeflow.index/1"
+
+
+class IndexCatalog:
+    """The versions and the live pointer of one named index."""
+
+    def __init__(self, store: ObjectStore, name: str):
+        self.store = store
+        self.name = check_name("index", name)
+        self.prefix = join("indexes", name)
+        self.pointer_key = join(self.prefix, "CURRENT")
+
+    def key(self, version: str, *parts: str) -> str:
+        return join(self.prefix, "versions", version, *parts)
+
+    def where(self, version: str | None = None) -> str:
+        return f"{self.store.uri}/{self.prefix}" + (f" version {version}" if version else "")
+
+    def pointer(self) -> pointers.Pointer:
+        return pointers.read_pointer(self.store, self.pointer_key)[0]
+
+    def resolve(self, version: str | None) -> str:
+        if version:
+            return check_name("version", version)
+        live = self.pointer().current
+        if live is None:
+            raise UserInputError(f"{self.where()}: no live index version (build and swap one first)")
+        return live
+
+    def manifest(self, version: str | None = None) -> dict:
+        version = self.resolve(version)
+        try:
+            return json.loads(self.store.read(self.key(version, "manifest.json")))
+        except FileNotFoundError:
+            raise UserInputError(f"{self.where(version)}: no such built index version") from None
+
+    def versions(self) -> list[dict]:
+        pointer = self.pointer()
+        names = sorted({k.split("/")[3] for k in self.store.list(join(self.prefix, "versions"))})
+        rows = []
+        for version in names:
+            if not self.store.exists(self.key(version, "manifest.json")):
+                continue
+            m = self.manifest(version)
+            state = {pointer.current: "live", pointer.previous: "previous"}.get(version, "built")
+            rows.append(
+                {
+                    "version": version,
+                    "state": state,
+                    "kind": m["spec"]["kind"],
+                    "rows": m["rows"],
+                    "shards": len(m["shards"]),
+                    "gallery": f"{m['gallery']}@{m['gallery_version']}",
+                }
+            )
+        return rows
+
+    def build_shard(self, gallery: Gallery, gallery_version: str, version: str, index: int, spec: IndexSpec) -> bool:
+        """Build one shard's index unless an identical one is finished; True if built."""
+        record_key = self.key(version, "shards", shard_name(index) + ".json")
+        gallery_sha = gallery.manifest(gallery_version)["shards"][index]["sha256"]
+        if self.store.exists(record_key):
+            record = json.loads(self.store.read(record_key))
+            if record["gallery_sha256"] == gallery_sha and record["spec"] == spec.to_dict():
+                return False
+        with gallery.open_shard(gallery_version, index) as (path, _):
+            table = pq.read_table(path, columns=["id", "embedding"])
+        index_obj = spec.build(embeddings_of(table))
+        blob = faiss.serialize_index(index_obj).tobytes()
+        ids_key = self.key(version, "shards", shard_name(index) + ".ids.parquet")
+        with self.store.publish(ids_key) as tmp:
+            pq.write_table(pa.table({"id": table.column("id")}), tmp)
+            ids_sha = hashlib.sha256(tmp.read_bytes()).hexdigest()
+        self.store.write(self.key(version, "shards", shard_name(index) + ".faiss"), blob)
+        record = {
+            "index": index,
+            "rows": table.num_rows,
+            "faiss_sha256": hashlib.sha256(blob).hexdigest(),
+            "ids_sha256": ids_sha,
+            "gallery_sha256": gallery_sha,
+            "spec": spec.to_dict(),
+        }
+        self.store.write(record_key, json.dumps(record, indent=2).encode())
+        return True
+
+    def build(
+        self,
+        gallery: Gallery,
+        gallery_version: str | None = None,
+        version: str | None = None,
+        spec: IndexSpec | None = None,
+        *,
+        shard: int | None = None,
+        progress: bool = True,
+    ) -> tuple[str, dict | None]:
+        """Build all shards (or one, for a mapped task); seal the manifest once all exist."""
+        spec = spec or IndexSpec()
+        gallery_version = gallery.resolve(gallery_version)
+        gallery_manifest = gallery.manifest(gallery_version)
+        version = check_name("version", version or f"{gallery_version}.{spec.kind}")
+        count = len(gallery_manifest["shards"])
+        if shard is not None and not 0 <= shard < count:
+            raise UserInputError(f"{gallery.where(gallery_version)}: no shard {shard} (it has {count})")
+        if self.store.exists(self.key(version, "manifest.json")):
+            existing = self.manifest(version)
+            if existing["gallery_version"] != gallery_version or existing["spec"] != spec.to_dict():
+                raise UserInputError(f"{self.where(version)}: already built from other inputs; choose another name")
+            return version, existing
+        todo = [shard] if shard is not None else list(range(count))
+        for index in tqdm(todo, desc=f"index {version}", unit="shard", disable=not progress):
+            self.build_shard(gallery, gallery_version, version, index, spec)
+        return version, self.seal(gallery, gallery_version, version, spec)
+
+    def seal(self, gallery: Gallery, gallery_version: str, version: str, spec: IndexSpec) -> dict | None:
+        gallery_manifest = gallery.manifest(gallery_version)
+        records = []
+        for index in range(len(gallery_manifest["shards"])):
+            key = self.key(version, "shards", shard_name(index) + ".json")
+            if not self.store.exists(key):
+                return None
+            records.append(json.loads(self.store.read(key)))
+        document = {
+            "format": INDEX_FORMAT,
+            "index": self.name,
+            "version": version,
+            "gallery": gallery.name,
+            "gallery_version": gallery_version,
+            "dimension": gallery_manifest["dimension"],
+            "rows": sum(r["rows"] for r in records),
+            "spec": spec.to_dict(),
+            "created_at": datetime.now(UTC).isoformat(),
+            "shards": records,
+        }
+        with contextlib.suppress(ConflictError):
+            self.store.write_if(self.key(version, "manifest.json"), json.dumps(document, indent=2).encode(), None)
+        return self.manifest(version)
+
+    def swap(self, version: str, *, expected_current: str | None = None) -> pointers.Pointer:
+        """Make a built version live. Without ``expected_current`` it replaces whatever is
+        live now, still by compare-and-swap against the pointer just read."""
+        self.manifest(version)
+        if expected_current is None:
+            expected_current = self.pointer().current
+        return pointers.advance(self.store, self.pointer_key, version, expected_current=expected_current)
+
+    def rollback(self) -> pointers.Pointer:
+        return pointers.step_back(self.store, self.pointer_key)
+
+
+@dataclass
+class ShardedIndex:
+    """A loaded index version: search every shard, merge the hits by score."""
+
+    manifest: dict
+    shards: list[faiss.Index]
+    ids: list[np.ndarray]
+
+    @classmethod
+    def load(cls, catalog: IndexCatalog, version: str | None = None) -> ShardedIndex:
+        manifest = catalog.manifest(version)
+        spec = IndexSpec(**manifest["spec"])
+        shards, ids = [], []
+        for record in manifest["shards"]:
+            name = shard_name(record["index"])
+            blob = catalog.store.read(catalog.key(manifest["version"], "shards", name + ".faiss"))
+            if hashlib.sha256(blob).hexdigest() != record["faiss_sha256"]:
+                raise UserInputError(f"{catalog.where(manifest['version'])}: index shard {name} is corrupt (checksum)")
+            index = faiss.deserialize_index(np.frombuffer(blob, dtype=np.uint8))
+            spec.configure(index)
+            shards.append(index)
+            with catalog.store.local_copy(catalog.key(manifest["version"], "shards", name + ".ids.parquet")) as path:
+                ids.append(pq.read_table(path).column("id").to_numpy(zero_copy_only=False).astype(object))
+        return cls(manifest, shards, ids)
+
+    def __post_init__(self) -> None:
+        self.all_ids = np.concatenate(self.ids) if self.ids else np.array([], dtype=object)
+
+    @property
+    def dimension(self) -> int:
+        return self.manifest["dimension"]
+
+    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Top-``k`` (scores, ids) per query over all shards; ties keep shard order."""
+        if k < 1:
+            raise UserInputError(f"k must be positive, got {k}")
+        queries = np.ascontiguousarray(queries, dtype=np.float32)
+        if queries.ndim != 2 or queries.shape[1] != self.dimension:
+            raise UserInputError(f"queries have shape {queries.shape}, index holds {self.dimension}-d vectors")
+        scores, rows = [], []
+        offset = 0
+        for index in self.shards:
+            found_scores, positions = index.search(queries, min(k, index.ntotal))
+            missing = positions < 0  # IVF cells can hold fewer than k vectors
+            scores.append(np.where(missing, -np.inf, found_scores))
+            rows.append(np.where(missing, -1, positions + offset))
+            offset += index.ntotal
+        scores_all, rows_all = np.concatenate(scores, axis=1), np.concatenate(rows, axis=1)
+        order = np.argsort(-scores_all, axis=1, kind="stable")[:, :k]
+        top_rows = np.take_along_axis(rows_all, order, axis=1)
+        ids = np.where(top_rows >= 0, self.all_ids[np.maximum(top_rows, 0)], None)
+        return np.take_along_axis(scores_all, order, axis=1), ids

@@ -1,0 +1,87 @@
+"""Lightweight adapters between embedding spaces (gallery evolution, online backfill).
+
+An adapter sees only embeddings, never raw items or a backbone, which is what makes
+evolving a billion-row gallery cheap. Saved like a model checkpoint: a ``state_dict``
+(.pt) and its JSON config, so loading needs no pickled classes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+from torch import nn
+from torch.nn import functional
+
+from upgradeflow.atomic import atomic_path, write_text_atomic
+from upgradeflow.errors import UserInputError
+
+FORMAT = "upgradeflow.adapter/1"
+
+
+@dataclass(frozen=True)
+class AdapterConfig:
+    in_dim: int = 128
+    hidden_dim: int = 256
+    out_dim: int = 128
+    depth: int = 2  # linear layers; 1 is a linear map
+
+    def __post_init__(self) -> None:
+        if min(self.in_dim, self.hidden_dim, self.out_dim, self.depth) < 1:
+            raise UserInputError(f"adapter sizes must be positive, got {self}")
+
+
+class MLPAdapter(nn.Module):
+    """``depth`` linear layers with ReLU between them; outputs are L2-normalised."""
+
+    def __init__(self, config: AdapterConfig):
+        super().__init__()
+        self.config = config
+        widths = [config.in_dim] + [config.hidden_dim] * (config.depth - 1) + [config.out_dim]
+        layers: list[nn.Module] = []
+        for i, (fan_in, fan_out) in enumerate(itertools.pairwise(widths)):
+            if i:
+                layers.append(nn.ReLU())
+            layers.append(nn.Linear(fan_in, fan_out))
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, embeddings: torch.Tensor) -> torch.Tensor:
+        return functional.normalize(self.net(embeddings), dim=-1)
+
+
+def save_adapter(adapter: MLPAdapter, path: str | Path, metadata: dict | None = None) -> Path:
+    """Write ``path`` (.pt weights) and its .json config; returns the .pt path."""
+    path = Path(path).with_suffix(".pt")
+    with atomic_path(path) as tmp:
+        torch.save(adapter.state_dict(), tmp)
+    document = {"format": FORMAT, "config": asdict(adapter.config), "metadata": metadata or {}}
+    write_text_atomic(path.with_suffix(".json"), json.dumps(document, indent=2, sort_keys=True) + "\n")
+    return path
+
+
+def adapter_digest(path: str | Path) -> str:
+    """sha256 over weights and config: names the transform in manifests."""
+    path = Path(path).with_suffix(".pt")
+    digest = hashlib.sha256(path.read_bytes())
+    digest.update(path.with_suffix(".json").read_bytes())
+    return digest.hexdigest()
+
+
+def load_adapter(path: str | Path) -> MLPAdapter:
+    path = Path(path).with_suffix(".pt")
+    config_path = path.with_suffix(".json")
+    if not path.is_file() or not config_path.is_file():
+        raise UserInputError(f"{path}: an adapter needs both {path.name} and {config_path.name}")
+    try:
+        document = json.loads(config_path.read_text())
+        if document.get("format") != FORMAT:
+            raise ValueError(f"format {document.get('format')!r}")
+        adapter = MLPAdapter(AdapterConfig(**document["config"]))
+        adapter.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+    except (ValueError, KeyError, TypeError, RuntimeError) as error:
+        raise UserInputError(f"{path}: not an upgradeflow adapter ({error})") from None
+    return adapter.eval()

@@ -1,0 +1,1 @@
+"""Object storage, versioned galleries of Parquet shards, and atomic pointers."""

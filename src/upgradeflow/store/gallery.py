@@ -1,0 +1,285 @@
+"""Versioned galleries of embedding shards (DESIGN §3).
+
+A version is staged shard by shard (each shard published whole, then its record), sealed
+by writing ``manifest.json`` once, and made live by a compare-and-swap of ``CURRENT``.
+Committing checks everything first (checksums, one schema, one dimension, unique ids),
+so bad data never becomes a live version, and a version can only go live on top of the
+parent it was built from, so two upgrades can never silently overwrite each other.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+from tqdm import tqdm
+
+from upgradeflow.errors import ConflictError, UserInputError
+from upgradeflow.store import pointer as pointers
+from upgradeflow.store.hashing_file import HashingFile
+from upgradeflow.store.manifest import Plan, ShardRecord, check_name, manifest_document
+from upgradeflow.store.object_store import ObjectStore, join
+from upgradeflow.store.shard_format import file_sha256, open_writer, schema_signature
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    version: str
+    state: str  # live, previous, committed or staged
+    rows: int
+    shards: str  # "8" when committed, "3/8" while staged
+    parent: str | None
+    producer: str
+    created_at: str
+
+
+def shard_name(index: int) -> str:
+    return f"shard-{index:05d}"
+
+
+class Gallery:
+    def __init__(self, store: ObjectStore, name: str):
+        self.store = store
+        self.name = check_name("gallery", name)
+        self.prefix = join("galleries", name)
+        self.pointer_key = join(self.prefix, "CURRENT")
+
+    def _version_key(self, version: str, *parts: str) -> str:
+        return join(self.prefix, "versions", version, *parts)
+
+    def _shard_key(self, version: str, index: int, suffix: str) -> str:
+        return self._version_key(version, "shards", shard_name(index) + suffix)
+
+    def where(self, version: str | None = None) -> str:
+        return f"{self.store.uri}/{self.prefix}" + (f" version {version}" if version else "")
+
+    # -- reading --------------------------------------------------------------------
+    def pointer(self) -> pointers.Pointer:
+        return pointers.read_pointer(self.store, self.pointer_key)[0]
+
+    def resolve(self, version: str | None) -> str:
+        """``version`` if given, else the live one."""
+        if version:
+            return check_name("version", version)
+        live = self.pointer().current
+        if live is None:
+            raise UserInputError(f"{self.where()}: no live version (import and commit one first)")
+        return live
+
+    def is_committed(self, version: str) -> bool:
+        return self.store.exists(self._version_key(version, "manifest.json"))
+
+    def manifest(self, version: str | None = None) -> dict:
+        version = self.resolve(version)
+        try:
+            return json.loads(self.store.read(self._version_key(version, "manifest.json")))
+        except FileNotFoundError:
+            raise UserInputError(f"{self.where(version)}: no such committed version") from None
+
+    def plan(self, version: str) -> Plan | None:
+        try:
+            return Plan.from_json(self.store.read(self._version_key(version, "plan.json")))
+        except FileNotFoundError:
+            return None
+
+    def finished_shard(self, version: str, index: int) -> ShardRecord | None:
+        try:
+            return ShardRecord.from_json(self.store.read(self._shard_key(version, index, ".json")))
+        except FileNotFoundError:
+            return None
+
+    def _staged_records(self, version: str) -> dict[int, ShardRecord]:
+        keys = self.store.list(self._version_key(version, "shards"))
+        records = [ShardRecord.from_json(self.store.read(k)) for k in keys if k.endswith(".json")]
+        return {r.index: r for r in records}
+
+    def versions(self) -> list[VersionInfo]:
+        pointer = self.pointer()
+        found = {k.split("/")[3] for k in self.store.list(join(self.prefix, "versions"))}
+        rows = []
+        for version in found:
+            if self.is_committed(version):
+                m = self.manifest(version)
+                state = {pointer.current: "live", pointer.previous: "previous"}.get(version, "committed")
+                rows.append(
+                    VersionInfo(
+                        version,
+                        state,
+                        m["rows"],
+                        str(len(m["shards"])),
+                        m["parent"],
+                        m["producer"].get("kind", ""),
+                        m["created_at"],
+                    )
+                )
+            elif (plan := self.plan(version)) is not None:
+                done = self._staged_records(version)
+                rows.append(
+                    VersionInfo(
+                        version,
+                        "staged",
+                        sum(r.rows for r in done.values()),
+                        f"{len(done)}/{plan.shards}",
+                        plan.parent,
+                        plan.producer.get("kind", ""),
+                        "",
+                    )
+                )
+        return sorted(rows, key=lambda v: (v.created_at or "~", v.version))
+
+    @contextlib.contextmanager
+    def open_shard(self, version: str, index: int) -> Iterator[tuple[Path, dict]]:
+        """A local, checksum-verified copy of one committed shard and its manifest entry."""
+        shards = self.manifest(version)["shards"]
+        if not 0 <= index < len(shards):
+            raise UserInputError(f"{self.where(version)}: no shard {index} (it has {len(shards)})")
+        entry = shards[index]
+        key = self._version_key(version, entry["path"])
+        try:
+            with self.store.local_copy(key) as path:
+                if file_sha256(path) != entry["sha256"]:
+                    raise UserInputError(f"{self.where(version)}: shard {index} is corrupt (checksum mismatch)")
+                yield path, entry
+        except FileNotFoundError:
+            raise UserInputError(f"{self.where(version)}: shard {index} is missing ({key})") from None
+
+    # -- staging --------------------------------------------------------------------
+    def stage(self, version: str, plan: Plan) -> None:
+        """Record the plan once; every shard writer of the version must agree with it."""
+        check_name("version", version)
+        if self.is_committed(version):
+            raise UserInputError(f"{self.where(version)}: already committed; versions are immutable")
+        existing = self.plan(version)
+        if existing is None:
+            with contextlib.suppress(ConflictError):
+                self.store.write_if(self._version_key(version, "plan.json"), plan.to_json(), None)
+            existing = self.plan(version)
+        if existing != plan:
+            raise UserInputError(
+                f"{self.where(version)}: already staged from {existing.parent} by {existing.producer}; "
+                "choose another version name"
+            )
+
+    def write_shard(
+        self,
+        version: str,
+        index: int,
+        batches: Iterable[pa.RecordBatch],
+        schema: pa.Schema,
+        *,
+        source_sha256: str | None = None,
+        producer_sha256: str | None = None,
+    ) -> ShardRecord:
+        """Publish one shard whole, then its record; a crash in between leaves it unfinished."""
+        data_key = self._shard_key(version, index, ".parquet")
+        rows = 0
+        with self.store.publish(data_key) as tmp, HashingFile(tmp) as sink, open_writer(sink, schema) as writer:
+            for batch in batches:
+                writer.write_batch(batch)
+                rows += batch.num_rows
+        record = ShardRecord(
+            index=index,
+            path=f"shards/{shard_name(index)}.parquet",
+            rows=rows,
+            bytes=sink.size,
+            sha256=sink.hexdigest(),
+            dimension=schema.field("embedding").type.list_size,
+            schema=schema_signature(schema),
+            source_sha256=source_sha256,
+            producer_sha256=producer_sha256,
+        )
+        self.store.write(self._shard_key(version, index, ".json"), record.to_json())
+        return record
+
+    def discard(self, version: str) -> None:
+        """Delete a staged (never committed) version."""
+        if self.is_committed(version):
+            raise UserInputError(f"{self.where(version)}: committed versions are removed by gc, not discard")
+        self.store.delete(self.store.list(self._version_key(version)))
+
+    # -- committing -----------------------------------------------------------------
+    def seal(self, version: str, *, verify: bool = True, progress: bool = False) -> dict:
+        """Check a staged version end to end and write its manifest (once, immutably)."""
+        if self.is_committed(version):
+            return self.manifest(version)
+        plan = self.plan(version)
+        if plan is None:
+            raise UserInputError(f"{self.where(version)}: nothing staged under this version")
+        records = self._staged_records(version)
+        missing = [i for i in range(plan.shards) if i not in records]
+        if missing:
+            raise UserInputError(
+                f"{self.where(version)}: {len(missing)} of {plan.shards} shards not finished (first: {missing[0]})"
+            )
+        shards = [records[i] for i in range(plan.shards)]
+        for record in shards[1:]:
+            if record.dimension != shards[0].dimension or record.schema != shards[0].schema:
+                raise UserInputError(
+                    f"{self.where(version)}: shard {record.index} has schema {record.schema}, "
+                    f"shard 0 has {shards[0].schema}"
+                )
+        if verify:
+            self._verify(version, shards, progress)
+        document = manifest_document(self.name, version, plan, shards, datetime.now(UTC).isoformat())
+        with contextlib.suppress(ConflictError):  # a concurrent sealer wrote the same shards
+            key = self._version_key(version, "manifest.json")
+            self.store.write_if(key, json.dumps(document, indent=2).encode(), None)
+        return self.manifest(version)
+
+    def _verify(self, version: str, shards: list[ShardRecord], progress: bool) -> None:
+        ids = []
+        for record in tqdm(shards, desc=f"verify {version}", unit="shard", disable=not progress):
+            key = self._version_key(version, record.path)
+            try:
+                with self.store.local_copy(key) as path:
+                    if file_sha256(path) != record.sha256:
+                        raise UserInputError(f"{self.where(version)}: shard {record.index} is corrupt (checksum)")
+                    metadata = pq.read_metadata(path)
+                    if metadata.num_rows != record.rows:
+                        raise UserInputError(f"{self.where(version)}: shard {record.index} row count differs")
+                    ids.append(pq.read_table(path, columns=["id"]).column("id"))
+            except FileNotFoundError:
+                raise UserInputError(f"{self.where(version)}: shard {record.index} is missing ({key})") from None
+        every_id = pa.chunked_array([chunk for column in ids for chunk in column.chunks], pa.string())
+        distinct = pc.count_distinct(every_id).as_py()
+        if distinct != len(every_id):
+            counts = pc.value_counts(every_id)
+            duplicate = next(str(v["values"]) for v in counts.to_pylist() if v["counts"] > 1)
+            raise UserInputError(
+                f"{self.where(version)}: {len(every_id) - distinct} duplicate ids (for example {duplicate!r})"
+            )
+
+    def commit(self, version: str, *, verify: bool = True, progress: bool = False) -> pointers.Pointer:
+        """Seal ``version`` and make it live, if its parent is still the live version."""
+        manifest = self.seal(version, verify=verify, progress=progress)
+        return pointers.advance(self.store, self.pointer_key, version, expected_current=manifest["parent"])
+
+    def rollback(self) -> pointers.Pointer:
+        return pointers.step_back(self.store, self.pointer_key)
+
+    def gc(self, keep: int) -> list[str]:
+        """Delete committed versions beyond the ``keep`` newest; never the live or previous one.
+
+        Staged versions are left alone: one may be a commit in progress.
+        """
+        if keep < 0:
+            raise UserInputError(f"--keep must be >= 0, got {keep}")
+        pointer = self.pointer()
+        committed = [v for v in self.versions() if v.state != "staged"]
+        newest = {v.version for v in committed[len(committed) - keep :]} if keep else set()
+        protected = {pointer.current, pointer.previous} | newest
+        doomed = [v.version for v in committed if v.version not in protected]
+        for version in doomed:
+            keys = self.store.list(self._version_key(version))
+            manifest = self._version_key(version, "manifest.json")
+            # Manifest first: a half-deleted version then reads as staged, never as a broken commit.
+            self.store.delete([manifest])
+            self.store.delete([k for k in keys if k != manifest])
+        return doomed

@@ -1,0 +1,130 @@
+"""Bring embedding tables into a gallery as a new version, re-sharded to a fixed size.
+
+Input is streamed batch by batch, checked (schema, dimension, NaN, norm) on the way,
+and cut into shards of ``shard_rows`` rows. If anything is wrong the staged version is
+deleted and nothing is committed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from tqdm import tqdm
+
+from upgradeflow.errors import UserInputError
+from upgradeflow.store.gallery import Gallery
+from upgradeflow.store.manifest import Plan
+from upgradeflow.store.shard_format import check_batch, conform, shard_schema
+
+DEFAULT_SHARD_ROWS = 262_144  # 128 MiB of 128-d float32, inside DESIGN's 64-256 MB
+BATCH_ROWS = 65_536
+
+
+def _source_files(source: Path) -> list[Path]:
+    if source.is_dir():
+        files = sorted(source.rglob("*.parquet"))
+        if not files:
+            raise UserInputError(f"{source}: no .parquet files in this directory")
+        return files
+    if not source.is_file():
+        raise UserInputError(f"{source}: no such file")
+    return [source]
+
+
+def read_table(path: Path) -> pa.Table:
+    """A small user-supplied Parquet table (queries), with one-line errors."""
+    try:
+        return pq.read_table(path)
+    except FileNotFoundError:
+        raise UserInputError(f"{path}: no such file") from None
+    except (pa.ArrowInvalid, OSError) as error:
+        raise UserInputError(f"{path}: not a readable Parquet file ({error})") from None
+
+
+def _batches(files: list[Path], model: str | None) -> Iterator[pa.RecordBatch]:
+    dimension = None
+    names: list[str] | None = None
+    for path in files:
+        try:
+            reader = pq.ParquetFile(path)
+        except (pa.ArrowInvalid, OSError) as error:
+            raise UserInputError(f"{path}: not a readable Parquet file ({error})") from None
+        for raw in reader.iter_batches(batch_size=BATCH_ROWS):
+            batch = conform(raw, str(path))
+            if "model" not in batch.schema.names:
+                if model is None:
+                    raise UserInputError(f"{path}: no 'model' column; name the producing model with --model")
+                batch = batch.append_column("model", pa.array([model] * batch.num_rows, pa.string()))
+            check_batch(batch, dimension, str(path))
+            if names is not None and batch.schema.names != names:
+                raise UserInputError(f"{path}: columns {batch.schema.names} differ from {names} in earlier input")
+            dimension = batch.schema.field("embedding").type.list_size
+            names = batch.schema.names
+            yield batch
+
+
+class _Rows:
+    """Cut a stream of batches into consecutive runs of ``n`` rows."""
+
+    def __init__(self, batches: Iterator[pa.RecordBatch]):
+        self._batches = batches
+        self._head: pa.RecordBatch | None = None
+
+    def peek(self) -> pa.RecordBatch | None:
+        if self._head is None:
+            self._head = next(self._batches, None)
+        return self._head
+
+    def take(self, n: int) -> Iterator[pa.RecordBatch]:
+        while n > 0 and (head := self.peek()) is not None:
+            part, self._head = head.slice(0, n), (head.slice(n) if head.num_rows > n else None)
+            n -= part.num_rows
+            yield part
+
+
+def default_version() -> str:
+    return "v" + datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+
+
+def import_tables(
+    gallery: Gallery,
+    source: Path,
+    *,
+    version: str | None = None,
+    shard_rows: int = DEFAULT_SHARD_ROWS,
+    model: str | None = None,
+    commit: bool = True,
+    progress: bool = True,
+) -> str:
+    """Stage ``source`` (a Parquet file or a directory of them) as a version; commit it."""
+    if shard_rows < 1:
+        raise UserInputError(f"--shard-rows must be positive, got {shard_rows}")
+    version = version or default_version()
+    files = _source_files(source)
+    total = sum(pq.read_metadata(f).num_rows for f in files)
+    if total == 0:
+        raise UserInputError(f"{source}: no rows to import")
+    shards = -(-total // shard_rows)
+    parent = gallery.pointer().current
+    gallery.stage(version, Plan(shards=shards, parent=parent, producer={"kind": "import", "source": str(source)}))
+    rows = _Rows(_batches(files, model))
+    try:
+        with tqdm(total=total, unit="row", unit_scale=True, desc=f"import {version}", disable=not progress) as bar:
+            for index in range(shards):
+                first = rows.peek()
+                schema = shard_schema(first.schema.field("embedding").type.list_size, first.schema.names)
+                counted = (bar.update(b.num_rows) or b for b in rows.take(shard_rows))
+                gallery.write_shard(version, index, counted, schema)
+        if commit:
+            gallery.commit(version)
+        else:
+            gallery.seal(version)
+    except BaseException:
+        if not gallery.is_committed(version):
+            gallery.discard(version)
+        raise
+    return version

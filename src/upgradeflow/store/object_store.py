@@ -1,0 +1,49 @@
+"""The storage interface every backend implements (DESIGN §3).
+
+Keys are relative, ``/``-separated paths under the store's root. Every write is atomic
+at the object level: a reader sees the old object, the complete new one, or none.
+Names starting with ``.`` are private to a backend (temporary files, locks) and never
+listed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+from typing import Protocol
+
+
+class ObjectStore(Protocol):
+    uri: str
+
+    def read(self, key: str) -> bytes:
+        """The object's bytes; ``FileNotFoundError`` if it does not exist."""
+
+    def read_versioned(self, key: str) -> tuple[bytes, str] | None:
+        """The bytes and a change token (an ETag), or ``None`` if absent."""
+
+    def write(self, key: str, data: bytes) -> None:
+        """Replace the object unconditionally (atomically)."""
+
+    def write_if(self, key: str, data: bytes, expected_token: str | None) -> None:
+        """Compare-and-swap: write only if the token still matches (``None``: only if absent).
+
+        Raises ``ConflictError`` when another writer got there first.
+        """
+
+    def publish(self, key: str) -> contextlib.AbstractContextManager[Path]:
+        """A local path to write; it becomes the object only if the block succeeds."""
+
+    def local_copy(self, key: str) -> contextlib.AbstractContextManager[Path]:
+        """A local path holding the object's bytes for the block's duration."""
+
+    def exists(self, key: str) -> bool: ...
+
+    def list(self, prefix: str) -> list[str]:
+        """All keys under ``prefix`` (recursive), sorted."""
+
+    def delete(self, keys: list[str]) -> None: ...
+
+
+def join(*parts: str) -> str:
+    return "/".join(p.strip("/") for p in parts if p)

@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+import pytest
+
+from upgradeflow.errors import ConflictError, UserInputError
+from upgradeflow.store.local import LocalStore
+from upgradeflow.store.pointer import advance, read_pointer, step_back
+
+
+def test_advance_requires_the_expected_live_version(tmp_path):
+    store = LocalStore(tmp_path)
+    advance(store, "CURRENT", "v1", expected_current=None)
+    advance(store, "CURRENT", "v2", expected_current="v1")
+    assert advance(store, "CURRENT", "v2", expected_current="v1").current == "v2"  # re-run is a no-op
+    with pytest.raises(ConflictError, match="live version is v2, not v1"):
+        advance(store, "CURRENT", "v3", expected_current="v1")
+    pointer, _ = read_pointer(store, "CURRENT")
+    assert (pointer.current, pointer.previous, pointer.history) == ("v2", "v1", ["v1", "v2"])
+
+
+def test_step_back_walks_the_history(tmp_path):
+    store = LocalStore(tmp_path)
+    for parent, version in [(None, "v1"), ("v1", "v2"), ("v2", "v3")]:
+        advance(store, "CURRENT", version, expected_current=parent)
+    assert step_back(store, "CURRENT").current == "v2"
+    assert step_back(store, "CURRENT").current == "v1"
+    with pytest.raises(UserInputError, match="no previous version"):
+        step_back(store, "CURRENT")

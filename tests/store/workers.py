@@ -1,0 +1,40 @@
+"""Functions run in separate processes by the concurrency tests (importable for spawn)."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+
+
+def commit_after_barrier(store_uri: str, version: str, barrier, results) -> None:
+    """Seal first (slow part), then race the others on the pointer through the CLI."""
+    from upgradeflow.cli import main
+    from upgradeflow.store.gallery import Gallery
+    from upgradeflow.store.location import open_store
+
+    Gallery(open_store(store_uri), "photos").seal(version)
+    stderr = io.StringIO()
+    barrier.wait()
+    with contextlib.redirect_stderr(stderr), contextlib.redirect_stdout(io.StringIO()):
+        status = main(["gallery", "commit", "photos", version, "--store", store_uri])
+    results.put((version, status, stderr.getvalue().strip()))
+
+
+def read_live_versions(store_uri: str, stop, results) -> None:
+    """Read the whole live version again and again; report what each read saw."""
+    import pyarrow.parquet as pq
+
+    from upgradeflow.store.gallery import Gallery
+    from upgradeflow.store.location import open_store
+
+    gallery = Gallery(open_store(store_uri), "photos")
+    while not stop.is_set():
+        version = gallery.resolve(None)
+        manifest = gallery.manifest(version)
+        models, ids = set(), []
+        for index in range(len(manifest["shards"])):
+            with gallery.open_shard(version, index) as (path, _):
+                table = pq.read_table(path, columns=["id", "model"])
+            models |= set(table.column("model").to_pylist())
+            ids += table.column("id").to_pylist()
+        results.put((version, sorted(models), len(ids), len(set(ids))))
