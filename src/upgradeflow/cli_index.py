@@ -101,7 +101,7 @@ def add_index_parser(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--gallery-version", help="default: the gallery's live version")
     p.add_argument("--version", help="index version name (default: <gallery version>.<kind>)")
     p.add_argument("--kind", default="flat", help="flat (exact, default), ivf or hnsw")
-    p.add_argument("--nlist", type=int, default=0, help="IVF cells (default: about 4*sqrt(rows per shard))")
+    p.add_argument("--nlist", type=int, default=0, help="IVF cells (default: 4*sqrt(rows per shard), at most rows/39)")
     p.add_argument("--nprobe", type=int, default=16)
     p.add_argument("--hnsw-m", type=int, default=32)
     p.add_argument("--ef-construction", type=int, default=80)

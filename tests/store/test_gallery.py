@@ -158,3 +158,19 @@ def test_shards_with_different_schemas_cannot_commit(gallery, tmp_path):
     with pytest.raises(UserInputError, match="shard 1 has schema"):
         gallery.commit("mixed")
     assert gallery.pointer().current is None
+
+
+def test_evolving_a_corrupt_shard_publishes_nothing(gallery, tmp_path):
+    import_tables(gallery, write_embeddings(tmp_path / "g.parquet", 60), version="v1", shard_rows=60, progress=False)
+    key = f"{gallery.prefix}/versions/v1/shards/shard-00000.parquet"
+    with gallery.store.local_copy(key) as path:
+        data = bytearray(path.read_bytes())
+    adapter = make_adapter(tmp_path / "a")
+    for position in (len(data) // 3, -20):
+        changed = bytearray(data)
+        changed[position] ^= 0x01  # in a data page (decodes), then in the footer (does not)
+        gallery.store.write(key, bytes(changed))
+        with pytest.raises(UserInputError, match="shard 0 is corrupt"):
+            evolve_shard(gallery, adapter, "v1", 0, target_version="v2")
+    assert gallery.finished_shard("v2", 0) is None
+    assert not gallery.store.exists(f"{gallery.prefix}/versions/v2/shards/shard-00000.parquet")

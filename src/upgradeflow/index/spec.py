@@ -21,7 +21,7 @@ KINDS = ("flat", "ivf", "hnsw")
 @dataclass(frozen=True)
 class IndexSpec:
     kind: str = "flat"
-    nlist: int = 0  # IVF cells; 0 picks about 4 * sqrt(rows)
+    nlist: int = 0  # IVF cells; 0 picks 4 * sqrt(rows), capped so each cell trains on 39+ rows
     nprobe: int = 16  # IVF cells searched per query
     hnsw_m: int = 32  # HNSW links per node
     ef_construction: int = 80
@@ -45,7 +45,7 @@ class IndexSpec:
             index = faiss.IndexHNSWFlat(dimension, self.hnsw_m, faiss.METRIC_INNER_PRODUCT)
             index.hnsw.efConstruction = self.ef_construction
         else:
-            nlist = self.nlist or max(1, int(4 * math.sqrt(rows)))
+            nlist = self.nlist or max(1, min(int(4 * math.sqrt(rows)), rows // 39))
             if rows < nlist:
                 raise UserInputError(f"IVF with {nlist} cells needs at least {nlist} rows per shard, got {rows}")
             index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dimension), dimension, nlist, faiss.METRIC_INNER_PRODUCT)

@@ -40,6 +40,10 @@ class VersionInfo:
     created_at: str
 
 
+def corrupt_shard(where: str, index: int) -> UserInputError:
+    return UserInputError(f"{where}: shard {index} is corrupt (checksum mismatch)")
+
+
 def shard_name(index: int) -> str:
     return f"shard-{index:05d}"
 
@@ -135,8 +139,9 @@ class Gallery:
         return sorted(rows, key=lambda v: (v.created_at or "~", v.version))
 
     @contextlib.contextmanager
-    def open_shard(self, version: str, index: int) -> Iterator[tuple[Path, dict]]:
-        """A local, checksum-verified copy of one committed shard and its manifest entry."""
+    def open_shard(self, version: str, index: int, *, verify: bool = True) -> Iterator[tuple[Path, dict]]:
+        """A local copy of one committed shard and its manifest entry, checksum-verified
+        unless the caller verifies it itself (``verify=False``)."""
         shards = self.manifest(version)["shards"]
         if not 0 <= index < len(shards):
             raise UserInputError(f"{self.where(version)}: no shard {index} (it has {len(shards)})")
@@ -144,8 +149,8 @@ class Gallery:
         key = self._version_key(version, entry["path"])
         try:
             with self.store.local_copy(key) as path:
-                if file_sha256(path) != entry["sha256"]:
-                    raise UserInputError(f"{self.where(version)}: shard {index} is corrupt (checksum mismatch)")
+                if verify and file_sha256(path) != entry["sha256"]:
+                    raise corrupt_shard(self.where(version), index)
                 yield path, entry
         except FileNotFoundError:
             raise UserInputError(f"{self.where(version)}: shard {index} is missing ({key})") from None
@@ -240,7 +245,7 @@ class Gallery:
             try:
                 with self.store.local_copy(key) as path:
                     if file_sha256(path) != record.sha256:
-                        raise UserInputError(f"{self.where(version)}: shard {record.index} is corrupt (checksum)")
+                        raise corrupt_shard(self.where(version), record.index)
                     metadata = pq.read_metadata(path)
                     if metadata.num_rows != record.rows:
                         raise UserInputError(f"{self.where(version)}: shard {record.index} row count differs")

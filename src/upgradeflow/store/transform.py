@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -19,9 +20,10 @@ from tqdm import tqdm
 
 from upgradeflow.errors import UserInputError
 from upgradeflow.models.adapter import MLPAdapter, adapter_digest, load_adapter
-from upgradeflow.store.gallery import Gallery
+from upgradeflow.store.gallery import Gallery, corrupt_shard
 from upgradeflow.store.manifest import Plan, ShardRecord
-from upgradeflow.store.shard_format import check_batch, embeddings_of, iter_batches, shard_schema
+from upgradeflow.store.prefetch import prefetch
+from upgradeflow.store.shard_format import check_batch, embeddings_of, file_sha256, iter_batches, shard_schema
 
 BATCH_ROWS = 65_536
 
@@ -51,8 +53,13 @@ def transform_shard(
     if done is not None and done.source_sha256 == entry["sha256"] and done.producer_sha256 == producer_sha256:
         return done, False
     schema = shard_schema(output_dimension, list(manifest["schema"]))
-    with gallery.open_shard(source_version, index) as (path, _):
-        batches = _transformed(path, transform, manifest["dimension"], batch_rows, f"{gallery.where(source_version)}")
+    where = gallery.where(source_version)
+    with gallery.open_shard(source_version, index, verify=False) as (path, _), ThreadPoolExecutor(1) as pool:
+        # The input's checksum is computed alongside the transform and checked before the
+        # output is published, so a corrupt input costs no extra pass and leaves nothing.
+        digest = pool.submit(file_sha256, path)
+        batches = _transformed(path, transform, manifest["dimension"], batch_rows, where)
+        batches = prefetch(_checked_at_end(batches, digest, entry["sha256"], where, index))
         with tqdm(total=entry["rows"], unit="row", unit_scale=True, desc=f"shard {index}", disable=not progress) as bar:
             counted = (bar.update(b.num_rows) or b for b in batches)
             record = gallery.write_shard(
@@ -61,12 +68,28 @@ def transform_shard(
     return record, True
 
 
+def _checked_at_end(
+    batches: Iterator[pa.RecordBatch], digest: Future, expected: str, where: str, index: int
+) -> Iterator[pa.RecordBatch]:
+    try:
+        yield from batches
+    except UserInputError:
+        if digest.result() != expected:  # bad values or undecodable: say why
+            raise corrupt_shard(where, index) from None
+        raise
+    if digest.result() != expected:
+        raise corrupt_shard(where, index)
+
+
 def _transformed(
     path: Path, transform: BatchTransform, dimension: int, batch_rows: int, where: str
 ) -> Iterator[pa.RecordBatch]:
-    for batch in iter_batches(path, batch_rows):
-        check_batch(batch, dimension, where)
-        yield transform(batch)
+    try:
+        for batch in iter_batches(path, batch_rows):
+            check_batch(batch, dimension, where)
+            yield transform(batch)
+    except (pa.ArrowException, OSError) as error:
+        raise UserInputError(f"{where}: shard {path.name} is corrupt (cannot decode: {error})") from None
 
 
 def adapter_transform(adapter: MLPAdapter, model_uri: str) -> BatchTransform:
