@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from tests.store.helpers import make_adapter, read_version, unit_vectors, write_embeddings
-from tests.store.workers import commit_after_barrier, read_live_versions
+from tests.store.workers import commit_after_barrier, read_live_versions, swap_after_barrier
 from upgradeflow.index.sharded import IndexCatalog, ShardedIndex
 from upgradeflow.store.gallery import Gallery
 from upgradeflow.store.importer import import_tables
@@ -60,6 +60,25 @@ def test_eight_concurrent_committers_one_winner(store_uri, tmp_path):
         assert message.startswith("upgradeflow: conflict:") and "\n" not in message
     pointer = gallery.pointer()
     assert (pointer.current, pointer.history) == (winners[0], ["v0", winners[0]])
+
+
+def test_eight_swaps_against_one_token_one_winner(store_uri):
+    from upgradeflow.store.pointer import advance, read_pointer
+
+    store = open_store(store_uri)
+    advance(store, "CURRENT", "v0", expected_current=None)
+    barrier, results = SPAWN.Barrier(8), SPAWN.Queue()
+    names = [f"v{i}" for i in range(1, 9)]
+    workers = [SPAWN.Process(target=swap_after_barrier, args=(store_uri, n, barrier, results)) for n in names]
+    for worker in workers:
+        worker.start()
+    outcomes = dict(results.get(timeout=120) for _ in workers)
+    for worker in workers:
+        worker.join(timeout=30)
+    winners = [name for name, outcome in outcomes.items() if outcome == "won"]
+    assert len(winners) == 1, outcomes
+    assert all("changed since it was read" in o for n, o in outcomes.items() if n not in winners)
+    assert read_pointer(store, "CURRENT")[0].history == ["v0", winners[0]]
 
 
 def _run_killed(command: list[str], delay: float, env: dict) -> str | None:

@@ -38,3 +38,19 @@ def read_live_versions(store_uri: str, stop, results) -> None:
             models |= set(table.column("model").to_pylist())
             ids += table.column("id").to_pylist()
         results.put((version, sorted(models), len(ids), len(set(ids))))
+
+
+def swap_after_barrier(store_uri: str, name: str, barrier, results) -> None:
+    """Read the pointer's token, wait for all, then compare-and-swap against it."""
+    from upgradeflow.errors import ConflictError
+    from upgradeflow.store.location import open_store
+    from upgradeflow.store.pointer import Pointer, read_pointer
+
+    store = open_store(store_uri)
+    pointer, token = read_pointer(store, "CURRENT")
+    barrier.wait()
+    try:
+        store.write_if("CURRENT", Pointer([*pointer.history, name]).to_json(), token)
+        results.put((name, "won"))
+    except ConflictError as error:
+        results.put((name, str(error)))

@@ -89,7 +89,8 @@ class S3Store:
         self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data)
 
     def write_if(self, key: str, data: bytes, expected_token: str | None) -> None:
-        condition = {"IfMatch": expected_token} if expected_token else {"IfNoneMatch": "*"}
+        # Ceph RGW compares If-Match with its stored, unquoted ETag; AWS accepts both forms.
+        condition = {"IfMatch": expected_token.strip('"')} if expected_token else {"IfNoneMatch": "*"}
         try:
             self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data, **condition)
         except ClientError as error:
