@@ -2,21 +2,26 @@
 
 Reading, decoding and the adapter (all of which release the GIL) then overlap with
 encoding and writing the previous batch, while memory stays bounded by ``depth``
-batches in flight.
+batches in flight. The threads come from one long-lived pool: a fresh thread per shard
+would get a fresh malloc arena, and the process's peak memory would creep up with the
+number of shards.
 """
 
 from __future__ import annotations
 
 import queue
 import threading
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 T = TypeVar("T")
 _DONE = object()
+background = ThreadPoolExecutor(max_workers=2, thread_name_prefix="upgradeflow-io")
 
 
-def prefetch(items: Iterator[T], depth: int = 2) -> Iterator[T]:
+def prefetch(items: Iterator[T], depth: int = 1) -> Iterator[T]:
     slots: queue.Queue = queue.Queue(maxsize=depth)
     stop = threading.Event()
 
@@ -35,8 +40,7 @@ def prefetch(items: Iterator[T], depth: int = 2) -> Iterator[T]:
         except BaseException as error:  # re-raised in the consumer
             slots.put((_DONE, error))
 
-    worker = threading.Thread(target=produce, name="prefetch", daemon=True)
-    worker.start()
+    worker = background.submit(produce)
     try:
         while True:
             item, error = slots.get()
@@ -47,8 +51,8 @@ def prefetch(items: Iterator[T], depth: int = 2) -> Iterator[T]:
             yield item
     finally:
         stop.set()
-        while worker.is_alive():
+        while not worker.done():
             try:
                 slots.get_nowait()
             except queue.Empty:
-                worker.join(timeout=0.05)
+                time.sleep(0.05)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from pathlib import Path
 
 import numpy as np
@@ -22,10 +22,13 @@ from upgradeflow.errors import UserInputError
 from upgradeflow.models.adapter import MLPAdapter, adapter_digest, load_adapter
 from upgradeflow.store.gallery import Gallery, corrupt_shard
 from upgradeflow.store.manifest import Plan, ShardRecord
-from upgradeflow.store.prefetch import prefetch
+from upgradeflow.store.prefetch import background, prefetch
 from upgradeflow.store.shard_format import check_batch, embeddings_of, file_sha256, iter_batches, shard_schema
 
-BATCH_ROWS = 65_536
+BATCH_ROWS = 32_768
+# Rows per adapter call: small enough that the hidden activations stay in cache
+# (2.4x the rows/s of one 65,536-row call for a 128->256->128 MLP on this machine).
+ADAPTER_ROWS = 4096
 
 BatchTransform = Callable[[pa.RecordBatch], pa.RecordBatch]
 
@@ -54,10 +57,10 @@ def transform_shard(
         return done, False
     schema = shard_schema(output_dimension, list(manifest["schema"]))
     where = gallery.where(source_version)
-    with gallery.open_shard(source_version, index, verify=False) as (path, _), ThreadPoolExecutor(1) as pool:
+    with gallery.open_shard(source_version, index, verify=False) as (path, _):
         # The input's checksum is computed alongside the transform and checked before the
         # output is published, so a corrupt input costs no extra pass and leaves nothing.
-        digest = pool.submit(file_sha256, path)
+        digest = background.submit(file_sha256, path)
         batches = _transformed(path, transform, manifest["dimension"], batch_rows, where)
         batches = prefetch(_checked_at_end(batches, digest, entry["sha256"], where, index))
         with tqdm(total=entry["rows"], unit="row", unit_scale=True, desc=f"shard {index}", disable=not progress) as bar:
@@ -65,6 +68,7 @@ def transform_shard(
             record = gallery.write_shard(
                 target_version, index, counted, schema, source_sha256=entry["sha256"], producer_sha256=producer_sha256
             )
+    pa.default_memory_pool().release_unused()  # keep the peak flat across shards
     return record, True
 
 
@@ -96,11 +100,15 @@ def adapter_transform(adapter: MLPAdapter, model_uri: str) -> BatchTransform:
     """Replace each row's embedding by the adapter's output and stamp the producing model."""
 
     def apply(batch: pa.RecordBatch) -> pa.RecordBatch:
+        inputs = embeddings_of(batch)
+        out = np.empty((len(inputs), adapter.config.out_dim), dtype=np.float32)
         with torch.inference_mode(), warnings.catch_warnings():
             # Arrow buffers are read-only; the adapter only reads its input.
             warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
-            out = adapter(torch.from_numpy(embeddings_of(batch))).numpy()
-        values = pa.array(np.ascontiguousarray(out).reshape(-1), pa.float32())
+            for start in range(0, len(inputs), ADAPTER_ROWS):
+                chunk = torch.from_numpy(inputs[start : start + ADAPTER_ROWS])
+                out[start : start + ADAPTER_ROWS] = adapter(chunk).numpy()
+        values = pa.array(out.reshape(-1), pa.float32())
         embedding = pa.FixedSizeListArray.from_arrays(values, out.shape[1])
         columns = {name: batch.column(name) for name in batch.schema.names}
         columns["embedding"] = embedding
