@@ -94,7 +94,8 @@ def main() -> int:
     base = runs[0]["peak_rss_mib"]
     print(f"{args.rows_per_shard:,} rows x {args.dim}-d per shard; fresh process per run, median of {args.repeats}")
     print(
-        f"{'shards':>6s} {'rows':>10s} {'seconds':>8s} {'after imports MiB':>18s} {'peak RSS MiB':>13s} {'vs first':>9s}"
+        f"{'shards':>6s} {'rows':>10s} {'seconds':>8s} {'after imports MiB':>18s} "
+        f"{'peak RSS MiB':>13s} {'vs first':>9s}"
     )
     for run in runs:
         print(
