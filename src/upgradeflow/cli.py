@@ -75,6 +75,7 @@ def cmd_bench_compat(args: argparse.Namespace) -> int:
         TrainConfig(),
         progress=not args.no_progress,
         save_checkpoints=args.save_checkpoints,
+        save_embeddings=args.save_embeddings,
     )
     print(Path(out).with_suffix(".md").read_text())
     out = Path(out)
@@ -115,6 +116,11 @@ def build_parser() -> argparse.ArgumentParser:
     compat.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
     compat.add_argument("--threads", type=int, help="torch threads (default: UPGRADEFLOW_THREADS or all cores)")
     compat.add_argument("--save-checkpoints", action="store_true")
+    compat.add_argument(
+        "--save-embeddings",
+        action="store_true",
+        help="write query/gallery embedding tables per seed and model (for gallery import)",
+    )
     compat.add_argument("--no-progress", action="store_true")
     compat.set_defaults(func=cmd_bench_compat)
 

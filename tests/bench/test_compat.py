@@ -6,9 +6,15 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from tests.conftest import needs_fonts
+from upgradeflow.embeddings import read_embedding_table
+from upgradeflow.index.sharded import IndexCatalog, ShardedIndex
+from upgradeflow.store.gallery import Gallery
+from upgradeflow.store.importer import import_tables
+from upgradeflow.store.local import LocalStore
 
 pytestmark = [pytest.mark.slow, pytest.mark.fonts, needs_fonts]
 
@@ -31,6 +37,7 @@ def test_quick_benchmark_writes_the_documented_result(full_glyphs_dir, tmp_path)
         "--out",
         str(out),
         "--no-progress",
+        "--save-embeddings",
     ]
     result = subprocess.run(command, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-2000:]
@@ -54,3 +61,16 @@ def test_quick_benchmark_writes_the_documented_result(full_glyphs_dir, tmp_path)
     assert independent["new/new"]["map@100"] > independent["old/old"]["map@100"]
     assert out.with_suffix(".md").read_text().startswith("Compatibility benchmark")
     assert out.with_suffix(".png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+    # The saved embeddings seed a real gallery, and searching it reproduces the number.
+    embeddings = out.with_suffix("") / "embeddings"
+    gallery = Gallery(LocalStore(tmp_path / "store"), "glyphs")
+    import_tables(gallery, embeddings / "seed0-old-gallery.parquet", version="old", shard_rows=5000, progress=False)
+    catalog = IndexCatalog(gallery.store, "glyphs")
+    version, _ = catalog.build(gallery, progress=False)
+    _, queries, query_labels = read_embedding_table(embeddings / "seed0-bct-query.parquet", need_identity=True)
+    ids, _, labels = read_embedding_table(embeddings / "seed0-old-gallery.parquet", need_identity=True)
+    label_of = dict(zip(ids.tolist(), labels.tolist(), strict=True))
+    _, found = ShardedIndex.load(catalog, version).search(queries, 1)
+    top1 = 100 * np.mean([label_of[hit[0]] == label for hit, label in zip(found, query_labels, strict=True)])
+    assert abs(top1 - bct["new/old"]["top1"]) < 0.5

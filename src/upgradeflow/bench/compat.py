@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from upgradeflow.atomic import write_text_atomic
+from upgradeflow.bench.embedding_export import write_embedding_table
 from upgradeflow.bench.scenarios import Scenario
 from upgradeflow.compat.bct import influence_loss, old_classifier_rows
 from upgradeflow.data.image_set import ImageSet
@@ -99,6 +100,7 @@ def run_seed(
     train_config: TrainConfig,
     progress: bool,
     checkpoint_dir: Path | None,
+    embedding_dir: Path | None = None,
 ) -> dict[str, dict]:
     split = make_split(data, scenario, seed)
     base = replace(train_config, seed=seed)
@@ -111,6 +113,16 @@ def run_seed(
     )
     query_emb = {"old": embed_images(old.model, split.queries.images)}
     gallery_emb = {"old": embed_images(old.model, split.gallery.images)}
+
+    def export(model: str) -> None:
+        if embedding_dir is None:
+            return
+        for role, part, table in (("query", split.queries, query_emb), ("gallery", split.gallery, gallery_emb)):
+            key = "old" if model == "old" else "new"
+            path = embedding_dir / f"seed{seed}-{model}-{role}.parquet"
+            write_embedding_table(path, part.ids, table[key], part.identities, f"{model}-seed{seed}")
+
+    export("old")
     results: dict[str, dict] = {}
     if "old" in methods:
         matrix, _ = evaluate_pairs(
@@ -146,6 +158,7 @@ def run_seed(
         )
         query_emb["new"] = embed_images(new.model, split.queries.images)
         gallery_emb["new"] = embed_images(new.model, split.gallery.images)
+        export(method)
         matrix, correct = evaluate_pairs(
             query_emb,
             gallery_emb,
@@ -235,12 +248,16 @@ def run_compat_bench(
     train_config: TrainConfig | None = None,
     progress: bool = True,
     save_checkpoints: bool = False,
+    save_embeddings: bool = False,
 ) -> dict:
     """Run every seed, write ``out`` (JSON), ``out.md`` and ``out.png``; return the JSON."""
     train_config = train_config or TrainConfig()
     started = time.perf_counter()
     checkpoint_dir = out.with_suffix("") / "checkpoints" if save_checkpoints else None
-    per_seed = [run_seed(data, scenario, methods, s, train_config, progress, checkpoint_dir) for s in seeds]
+    embedding_dir = out.with_suffix("") / "embeddings" if save_embeddings else None
+    per_seed = [
+        run_seed(data, scenario, methods, s, train_config, progress, checkpoint_dir, embedding_dir) for s in seeds
+    ]
     methods_summary = summarise(per_seed, seeds)
     result = {
         "dataset": dataset,
