@@ -8,7 +8,6 @@ atomic write each and a searcher loads one whole index version.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 from dataclasses import dataclass
@@ -20,63 +19,36 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from tqdm import tqdm
 
-from upgradeflow.errors import ConflictError, UserInputError
+from upgradeflow.errors import UserInputError
 from upgradeflow.index.spec import IndexSpec
 from upgradeflow.store import pointer as pointers
 from upgradeflow.store.gallery import Gallery, shard_name
 from upgradeflow.store.manifest import check_name
-from upgradeflow.store.object_store import ObjectStore, join
 from upgradeflow.store.shard_format import embeddings_of
+from upgradeflow.store.versioned import VersionedSeries
 
 INDEX_FORMAT = "upgradeflow.index/1"
 
 
-class IndexCatalog:
+class IndexCatalog(VersionedSeries):
     """The versions and the live pointer of one named index."""
 
-    def __init__(self, store: ObjectStore, name: str):
-        self.store = store
-        self.name = check_name("index", name)
-        self.prefix = join("indexes", name)
-        self.pointer_key = join(self.prefix, "CURRENT")
-
-    def key(self, version: str, *parts: str) -> str:
-        return join(self.prefix, "versions", version, *parts)
-
-    def where(self, version: str | None = None) -> str:
-        return f"{self.store.uri}/{self.prefix}" + (f" version {version}" if version else "")
-
-    def pointer(self) -> pointers.Pointer:
-        return pointers.read_pointer(self.store, self.pointer_key)[0]
-
-    def resolve(self, version: str | None) -> str:
-        if version:
-            return check_name("version", version)
-        live = self.pointer().current
-        if live is None:
-            raise UserInputError(f"{self.where()}: no live index version (build and swap one first)")
-        return live
-
-    def manifest(self, version: str | None = None) -> dict:
-        version = self.resolve(version)
-        try:
-            return json.loads(self.store.read(self.key(version, "manifest.json")))
-        except FileNotFoundError:
-            raise UserInputError(f"{self.where(version)}: no such built index version") from None
+    kind = "index"
+    root = "indexes"
+    no_live_hint = "index version (build and swap one first)"
+    sealed_word = "built"
 
     def versions(self) -> list[dict]:
         pointer = self.pointer()
-        names = sorted({k.split("/")[3] for k in self.store.list(join(self.prefix, "versions"))})
         rows = []
-        for version in names:
-            if not self.store.exists(self.key(version, "manifest.json")):
+        for version in self.version_names():
+            if not self.is_sealed(version):
                 continue
             m = self.manifest(version)
-            state = {pointer.current: "live", pointer.previous: "previous"}.get(version, "built")
             rows.append(
                 {
                     "version": version,
-                    "state": state,
+                    "state": self.state(version, pointer),
                     "kind": m["spec"]["kind"],
                     "rows": m["rows"],
                     "shards": len(m["shards"]),
@@ -87,7 +59,7 @@ class IndexCatalog:
 
     def build_shard(self, gallery: Gallery, gallery_version: str, version: str, index: int, spec: IndexSpec) -> bool:
         """Build one shard's index unless an identical one is finished; True if built."""
-        record_key = self.key(version, "shards", shard_name(index) + ".json")
+        record_key = self.version_key(version, "shards", shard_name(index) + ".json")
         gallery_sha = gallery.manifest(gallery_version)["shards"][index]["sha256"]
         if self.store.exists(record_key):
             record = json.loads(self.store.read(record_key))
@@ -97,11 +69,11 @@ class IndexCatalog:
             table = pq.read_table(path, columns=["id", "embedding"])
         index_obj = spec.build(embeddings_of(table))
         blob = faiss.serialize_index(index_obj).tobytes()
-        ids_key = self.key(version, "shards", shard_name(index) + ".ids.parquet")
+        ids_key = self.version_key(version, "shards", shard_name(index) + ".ids.parquet")
         with self.store.publish(ids_key) as tmp:
             pq.write_table(pa.table({"id": table.column("id")}), tmp)
             ids_sha = hashlib.sha256(tmp.read_bytes()).hexdigest()
-        self.store.write(self.key(version, "shards", shard_name(index) + ".faiss"), blob)
+        self.store.write(self.version_key(version, "shards", shard_name(index) + ".faiss"), blob)
         record = {
             "index": index,
             "rows": table.num_rows,
@@ -131,7 +103,7 @@ class IndexCatalog:
         count = len(gallery_manifest["shards"])
         if shard is not None and not 0 <= shard < count:
             raise UserInputError(f"{gallery.where(gallery_version)}: no shard {shard} (it has {count})")
-        if self.store.exists(self.key(version, "manifest.json")):
+        if self.is_sealed(version):
             existing = self.manifest(version)
             if existing["gallery_version"] != gallery_version or existing["spec"] != spec.to_dict():
                 raise UserInputError(f"{self.where(version)}: already built from other inputs; choose another name")
@@ -145,7 +117,7 @@ class IndexCatalog:
         gallery_manifest = gallery.manifest(gallery_version)
         records = []
         for index in range(len(gallery_manifest["shards"])):
-            key = self.key(version, "shards", shard_name(index) + ".json")
+            key = self.version_key(version, "shards", shard_name(index) + ".json")
             if not self.store.exists(key):
                 return None
             records.append(json.loads(self.store.read(key)))
@@ -161,9 +133,7 @@ class IndexCatalog:
             "created_at": datetime.now(UTC).isoformat(),
             "shards": records,
         }
-        with contextlib.suppress(ConflictError):
-            self.store.write_if(self.key(version, "manifest.json"), json.dumps(document, indent=2).encode(), None)
-        return self.manifest(version)
+        return self.write_manifest(version, document)
 
     def swap(self, version: str, *, expected_current: str | None = None) -> pointers.Pointer:
         """Make a built version live. Without ``expected_current`` it replaces whatever is
@@ -173,9 +143,6 @@ class IndexCatalog:
             expected_current = self.pointer().current
         return pointers.advance(self.store, self.pointer_key, version, expected_current=expected_current)
 
-    def rollback(self) -> pointers.Pointer:
-        return pointers.step_back(self.store, self.pointer_key)
-
 
 @dataclass
 class ShardedIndex:
@@ -183,7 +150,7 @@ class ShardedIndex:
 
     manifest: dict
     shards: list[faiss.Index]
-    ids: list[np.ndarray]
+    ids: np.ndarray  # every shard's row ids, in shard order: global row -> id
 
     @classmethod
     def load(cls, catalog: IndexCatalog, version: str | None = None) -> ShardedIndex:
@@ -192,18 +159,17 @@ class ShardedIndex:
         shards, ids = [], []
         for record in manifest["shards"]:
             name = shard_name(record["index"])
-            blob = catalog.store.read(catalog.key(manifest["version"], "shards", name + ".faiss"))
+            blob = catalog.store.read(catalog.version_key(manifest["version"], "shards", name + ".faiss"))
             if hashlib.sha256(blob).hexdigest() != record["faiss_sha256"]:
                 raise UserInputError(f"{catalog.where(manifest['version'])}: index shard {name} is corrupt (checksum)")
             index = faiss.deserialize_index(np.frombuffer(blob, dtype=np.uint8))
             spec.configure(index)
             shards.append(index)
-            with catalog.store.local_copy(catalog.key(manifest["version"], "shards", name + ".ids.parquet")) as path:
+            with catalog.store.local_copy(
+                catalog.version_key(manifest["version"], "shards", name + ".ids.parquet")
+            ) as path:
                 ids.append(pq.read_table(path).column("id").to_numpy(zero_copy_only=False).astype(object))
-        return cls(manifest, shards, ids)
-
-    def __post_init__(self) -> None:
-        self.all_ids = np.concatenate(self.ids) if self.ids else np.array([], dtype=object)
+        return cls(manifest, shards, np.concatenate(ids) if ids else np.array([], dtype=object))
 
     @property
     def dimension(self) -> int:
@@ -227,5 +193,5 @@ class ShardedIndex:
         scores_all, rows_all = np.concatenate(scores, axis=1), np.concatenate(rows, axis=1)
         order = np.argsort(-scores_all, axis=1, kind="stable")[:, :k]
         top_rows = np.take_along_axis(rows_all, order, axis=1)
-        ids = np.where(top_rows >= 0, self.all_ids[np.maximum(top_rows, 0)], None)
+        ids = np.where(top_rows >= 0, self.ids[np.maximum(top_rows, 0)], None)
         return np.take_along_axis(scores_all, order, axis=1), ids

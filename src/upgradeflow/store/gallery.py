@@ -10,7 +10,6 @@ parent it was built from, so two upgrades can never silently overwrite each othe
 from __future__ import annotations
 
 import contextlib
-import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,8 +24,8 @@ from upgradeflow.errors import ConflictError, UserInputError
 from upgradeflow.store import pointer as pointers
 from upgradeflow.store.hashing_file import HashingFile
 from upgradeflow.store.manifest import Plan, ShardRecord, check_name, manifest_document
-from upgradeflow.store.object_store import ObjectStore, join
 from upgradeflow.store.shard_format import file_sha256, open_writer, schema_signature
+from upgradeflow.store.versioned import VersionedSeries
 
 
 @dataclass(frozen=True)
@@ -48,48 +47,21 @@ def shard_name(index: int) -> str:
     return f"shard-{index:05d}"
 
 
-class Gallery:
-    def __init__(self, store: ObjectStore, name: str):
-        self.store = store
-        self.name = check_name("gallery", name)
-        self.prefix = join("galleries", name)
-        self.pointer_key = join(self.prefix, "CURRENT")
-
-    def _version_key(self, version: str, *parts: str) -> str:
-        return join(self.prefix, "versions", version, *parts)
+class Gallery(VersionedSeries):
+    kind = "gallery"
+    root = "galleries"
+    no_live_hint = "version (import and commit one first)"
+    sealed_word = "committed"
 
     def _shard_key(self, version: str, index: int, suffix: str) -> str:
-        return self._version_key(version, "shards", shard_name(index) + suffix)
-
-    def where(self, version: str | None = None) -> str:
-        return f"{self.store.uri}/{self.prefix}" + (f" version {version}" if version else "")
-
-    # -- reading --------------------------------------------------------------------
-    def pointer(self) -> pointers.Pointer:
-        return pointers.read_pointer(self.store, self.pointer_key)[0]
-
-    def resolve(self, version: str | None) -> str:
-        """``version`` if given, else the live one."""
-        if version:
-            return check_name("version", version)
-        live = self.pointer().current
-        if live is None:
-            raise UserInputError(f"{self.where()}: no live version (import and commit one first)")
-        return live
+        return self.version_key(version, "shards", shard_name(index) + suffix)
 
     def is_committed(self, version: str) -> bool:
-        return self.store.exists(self._version_key(version, "manifest.json"))
-
-    def manifest(self, version: str | None = None) -> dict:
-        version = self.resolve(version)
-        try:
-            return json.loads(self.store.read(self._version_key(version, "manifest.json")))
-        except FileNotFoundError:
-            raise UserInputError(f"{self.where(version)}: no such committed version") from None
+        return self.is_sealed(version)
 
     def plan(self, version: str) -> Plan | None:
         try:
-            return Plan.from_json(self.store.read(self._version_key(version, "plan.json")))
+            return Plan.from_json(self.store.read(self.version_key(version, "plan.json")))
         except FileNotFoundError:
             return None
 
@@ -100,22 +72,20 @@ class Gallery:
             return None
 
     def _staged_records(self, version: str) -> dict[int, ShardRecord]:
-        keys = self.store.list(self._version_key(version, "shards"))
+        keys = self.store.list(self.version_key(version, "shards"))
         records = [ShardRecord.from_json(self.store.read(k)) for k in keys if k.endswith(".json")]
         return {r.index: r for r in records}
 
     def versions(self) -> list[VersionInfo]:
         pointer = self.pointer()
-        found = {k.split("/")[3] for k in self.store.list(join(self.prefix, "versions"))}
         rows = []
-        for version in found:
+        for version in self.version_names():
             if self.is_committed(version):
                 m = self.manifest(version)
-                state = {pointer.current: "live", pointer.previous: "previous"}.get(version, "committed")
                 rows.append(
                     VersionInfo(
                         version,
-                        state,
+                        self.state(version, pointer),
                         m["rows"],
                         str(len(m["shards"])),
                         m["parent"],
@@ -146,7 +116,7 @@ class Gallery:
         if not 0 <= index < len(shards):
             raise UserInputError(f"{self.where(version)}: no shard {index} (it has {len(shards)})")
         entry = shards[index]
-        key = self._version_key(version, entry["path"])
+        key = self.version_key(version, entry["path"])
         try:
             with self.store.local_copy(key) as path:
                 if verify and file_sha256(path) != entry["sha256"]:
@@ -164,7 +134,7 @@ class Gallery:
         existing = self.plan(version)
         if existing is None:
             with contextlib.suppress(ConflictError):
-                self.store.write_if(self._version_key(version, "plan.json"), plan.to_json(), None)
+                self.store.write_if(self.version_key(version, "plan.json"), plan.to_json(), None)
             existing = self.plan(version)
         if existing != plan:
             raise UserInputError(
@@ -207,7 +177,7 @@ class Gallery:
         """Delete a staged (never committed) version."""
         if self.is_committed(version):
             raise UserInputError(f"{self.where(version)}: committed versions are removed by gc, not discard")
-        self.store.delete(self.store.list(self._version_key(version)))
+        self.store.delete(self.store.list(self.version_key(version)))
 
     # -- committing -----------------------------------------------------------------
     def seal(self, version: str, *, verify: bool = True, progress: bool = False) -> dict:
@@ -233,15 +203,12 @@ class Gallery:
         if verify:
             self._verify(version, shards, progress)
         document = manifest_document(self.name, version, plan, shards, datetime.now(UTC).isoformat())
-        with contextlib.suppress(ConflictError):  # a concurrent sealer wrote the same shards
-            key = self._version_key(version, "manifest.json")
-            self.store.write_if(key, json.dumps(document, indent=2).encode(), None)
-        return self.manifest(version)
+        return self.write_manifest(version, document)
 
     def _verify(self, version: str, shards: list[ShardRecord], progress: bool) -> None:
         ids = []
         for record in tqdm(shards, desc=f"verify {version}", unit="shard", disable=not progress):
-            key = self._version_key(version, record.path)
+            key = self.version_key(version, record.path)
             try:
                 with self.store.local_copy(key) as path:
                     if file_sha256(path) != record.sha256:
@@ -266,9 +233,6 @@ class Gallery:
         manifest = self.seal(version, verify=verify, progress=progress)
         return pointers.advance(self.store, self.pointer_key, version, expected_current=manifest["parent"])
 
-    def rollback(self) -> pointers.Pointer:
-        return pointers.step_back(self.store, self.pointer_key)
-
     def gc(self, keep: int) -> list[str]:
         """Delete committed versions beyond the ``keep`` newest; never the live or previous one.
 
@@ -282,8 +246,8 @@ class Gallery:
         protected = {pointer.current, pointer.previous} | newest
         doomed = [v.version for v in committed if v.version not in protected]
         for version in doomed:
-            keys = self.store.list(self._version_key(version))
-            manifest = self._version_key(version, "manifest.json")
+            keys = self.store.list(self.version_key(version))
+            manifest = self.version_key(version, "manifest.json")
             # Manifest first: a half-deleted version then reads as staged, never as a broken commit.
             self.store.delete([manifest])
             self.store.delete([k for k in keys if k != manifest])

@@ -1,0 +1,75 @@
+"""A named series of immutable versions with one ``CURRENT`` pointer (DESIGN §3).
+
+Galleries and indexes share this shape: ``<root>/<name>/versions/<v>/manifest.json``
+written once when a version is sealed, and a pointer moved only by compare-and-swap.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+
+from upgradeflow.errors import ConflictError, UserInputError
+from upgradeflow.store import pointer as pointers
+from upgradeflow.store.manifest import check_name
+from upgradeflow.store.object_store import ObjectStore, join
+
+
+class VersionedSeries:
+    kind = "series"  # names the series in errors: "gallery", "index"
+    root = ""  # top-level folder: "galleries", "indexes"
+    no_live_hint = ""  # what to do when nothing is live yet
+    sealed_word = "sealed"  # what a version with a manifest is called
+
+    def __init__(self, store: ObjectStore, name: str):
+        self.store = store
+        self.name = check_name(self.kind, name)
+        self.prefix = join(self.root, name)
+        self.pointer_key = join(self.prefix, "CURRENT")
+
+    def version_key(self, version: str, *parts: str) -> str:
+        return join(self.prefix, "versions", version, *parts)
+
+    def where(self, version: str | None = None) -> str:
+        return f"{self.store.uri}/{self.prefix}" + (f" version {version}" if version else "")
+
+    def pointer(self) -> pointers.Pointer:
+        return pointers.read_pointer(self.store, self.pointer_key)[0]
+
+    def resolve(self, version: str | None) -> str:
+        """``version`` if given, else the live one."""
+        if version:
+            return check_name("version", version)
+        live = self.pointer().current
+        if live is None:
+            raise UserInputError(f"{self.where()}: no live {self.no_live_hint}")
+        return live
+
+    def is_sealed(self, version: str) -> bool:
+        return self.store.exists(self.version_key(version, "manifest.json"))
+
+    def manifest(self, version: str | None = None) -> dict:
+        version = self.resolve(version)
+        try:
+            return json.loads(self.store.read(self.version_key(version, "manifest.json")))
+        except FileNotFoundError:
+            raise UserInputError(f"{self.where(version)}: no such {self.sealed_word} version") from None
+
+    def write_manifest(self, version: str, document: dict) -> dict:
+        """Write the manifest once; a concurrent sealer of the same shards may have won."""
+        with contextlib.suppress(ConflictError):
+            self.store.write_if(
+                self.version_key(version, "manifest.json"), json.dumps(document, indent=2).encode(), None
+            )
+        return self.manifest(version)
+
+    def version_names(self) -> list[str]:
+        """Every version with anything stored, sealed or not."""
+        return sorted({k.split("/")[3] for k in self.store.list(join(self.prefix, "versions"))})
+
+    def state(self, version: str, pointer: pointers.Pointer) -> str:
+        return {pointer.current: "live", pointer.previous: "previous"}.get(version, self.sealed_word)
+
+    def rollback(self) -> pointers.Pointer:
+        """Make the previous live version live again."""
+        return pointers.step_back(self.store, self.pointer_key)
