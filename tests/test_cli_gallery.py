@@ -62,6 +62,7 @@ def test_gallery_and_index_round_trip(capsys, tmp_path, store_uri):
         (["gallery", "rollback", "g"], "no previous version"),
         (["gallery", "gc", "g", "--keep", "-1"], "--keep must be >= 0"),
         (["gallery", "import", "g", "--from", "missing.parquet"], "no such file"),
+        (["gallery", "import", "g", "--from", __file__], "not a readable Parquet file"),
         (["gallery", "import", "bad/name", "--from", "x"], "gallery name"),
         (["index", "search", "g", "--queries", "missing.parquet"], "no such file"),
         (["index", "build", "g", "--gallery", "g", "--kind", "lsh"], "unknown index kind"),

@@ -35,24 +35,25 @@ def _source_files(source: Path) -> list[Path]:
     return [source]
 
 
-def read_table(path: Path) -> pa.Table:
-    """A small user-supplied Parquet table (queries), with one-line errors."""
+def open_parquet(path: Path) -> pq.ParquetFile:
+    """A user-supplied Parquet file, opened once, with one-line errors."""
     try:
-        return pq.read_table(path)
+        return pq.ParquetFile(path)
     except FileNotFoundError:
         raise UserInputError(f"{path}: no such file") from None
     except (pa.ArrowInvalid, OSError) as error:
         raise UserInputError(f"{path}: not a readable Parquet file ({error})") from None
 
 
-def _batches(files: list[Path], model: str | None) -> Iterator[pa.RecordBatch]:
+def read_table(path: Path) -> pa.Table:
+    """A small user-supplied Parquet table (queries), with one-line errors."""
+    return open_parquet(path).read()
+
+
+def _batches(readers: list[tuple[Path, pq.ParquetFile]], model: str | None) -> Iterator[pa.RecordBatch]:
     dimension = None
     names: list[str] | None = None
-    for path in files:
-        try:
-            reader = pq.ParquetFile(path)
-        except (pa.ArrowInvalid, OSError) as error:
-            raise UserInputError(f"{path}: not a readable Parquet file ({error})") from None
+    for path, reader in readers:
         for raw in reader.iter_batches(batch_size=BATCH_ROWS):
             batch = conform(raw, str(path))
             if "model" not in batch.schema.names:
@@ -104,14 +105,14 @@ def import_tables(
     if shard_rows < 1:
         raise UserInputError(f"--shard-rows must be positive, got {shard_rows}")
     version = version or default_version()
-    files = _source_files(source)
-    total = sum(pq.read_metadata(f).num_rows for f in files)
+    readers = [(path, open_parquet(path)) for path in _source_files(source)]
+    total = sum(reader.metadata.num_rows for _, reader in readers)
     if total == 0:
         raise UserInputError(f"{source}: no rows to import")
     shards = -(-total // shard_rows)
     parent = gallery.pointer().current
     gallery.stage(version, Plan(shards=shards, parent=parent, producer={"kind": "import", "source": str(source)}))
-    rows = _Rows(_batches(files, model))
+    rows = _Rows(_batches(readers, model))
     try:
         with tqdm(total=total, unit="row", unit_scale=True, desc=f"import {version}", disable=not progress) as bar:
             for index in range(shards):
