@@ -18,6 +18,10 @@ def add_store_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--endpoint-url", help="S3 endpoint (default: $AWS_ENDPOINT_URL)")
 
 
+def describe_pointer(name: str, pointer, action: str = "") -> str:
+    return f"{name}: {action}live {pointer.current} (previous {pointer.previous or '-'})"
+
+
 def open_gallery(args: argparse.Namespace):
     from upgradeflow.store.gallery import Gallery
     from upgradeflow.store.location import open_store
@@ -67,13 +71,13 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 def cmd_commit(args: argparse.Namespace) -> int:
     pointer = open_gallery(args).commit(args.version, verify=not args.no_verify, progress=not args.no_progress)
-    print(f"{args.name}: live {pointer.current} (previous {pointer.previous or '-'})")
+    print(describe_pointer(args.name, pointer))
     return 0
 
 
 def cmd_rollback(args: argparse.Namespace) -> int:
     pointer = open_gallery(args).rollback()
-    print(f"{args.name}: rolled back; live {pointer.current} (previous {pointer.previous or '-'})")
+    print(describe_pointer(args.name, pointer, "rolled back; "))
     return 0
 
 

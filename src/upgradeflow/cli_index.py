@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from upgradeflow.cli_gallery import add_store_arguments
+from upgradeflow.cli_gallery import add_store_arguments, describe_pointer
 
 
 def _catalog(args: argparse.Namespace):
@@ -41,13 +41,13 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 def cmd_swap(args: argparse.Namespace) -> int:
     pointer = _catalog(args).swap(args.version, expected_current=args.expect)
-    print(f"{args.name}: live {pointer.current} (previous {pointer.previous or '-'})")
+    print(describe_pointer(args.name, pointer))
     return 0
 
 
 def cmd_rollback(args: argparse.Namespace) -> int:
     pointer = _catalog(args).rollback()
-    print(f"{args.name}: rolled back; live {pointer.current} (previous {pointer.previous or '-'})")
+    print(describe_pointer(args.name, pointer, "rolled back; "))
     return 0
 
 
