@@ -14,6 +14,7 @@ from pathlib import Path
 
 from upgradeflow.cli_gallery import add_gallery_parser
 from upgradeflow.cli_index import add_index_parser
+from upgradeflow.cli_status import add_status_parser
 from upgradeflow.errors import ConflictError, UserInputError
 
 DEFAULT_DATA_DIR = Path("data")
@@ -132,6 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_gallery_parser(commands)
     add_index_parser(commands)
+    add_status_parser(commands)
     return parser
 
 

@@ -16,17 +16,24 @@ from upgradeflow.atomic import atomic_path
 
 
 def write_embedding_table(
-    path: Path, ids: np.ndarray, embeddings: np.ndarray, identities: np.ndarray, model: str
+    path: Path,
+    ids: np.ndarray,
+    embeddings: np.ndarray,
+    identities: np.ndarray,
+    model: str,
+    sources: list[str] | None = None,
 ) -> Path:
+    """``sources`` (where each raw item lives) is what a later backfill re-extracts from."""
     vectors = np.ascontiguousarray(embeddings, dtype=np.float32)
-    table = pa.table(
-        {
-            "id": pa.array([str(i) for i in ids], pa.string()),
-            "embedding": pa.FixedSizeListArray.from_arrays(pa.array(vectors.reshape(-1)), vectors.shape[1]),
-            "identity": pa.array(np.asarray(identities, dtype=np.int64)),
-            "model": pa.array([model] * len(vectors), pa.string()),
-        }
-    )
+    columns = {
+        "id": pa.array([str(i) for i in ids], pa.string()),
+        "embedding": pa.FixedSizeListArray.from_arrays(pa.array(vectors.reshape(-1)), vectors.shape[1]),
+    }
+    if sources is not None:
+        columns["source"] = pa.array(sources, pa.string())
+    columns["identity"] = pa.array(np.asarray(identities, dtype=np.int64))
+    columns["model"] = pa.array([model] * len(vectors), pa.string())
+    table = pa.table(columns)
     with atomic_path(path) as tmp:
         pq.write_table(table, tmp)
     return path

@@ -1,0 +1,50 @@
+"""The forward adapter ψ (old space to new space), fitted after the new model.
+
+ψ is trained to reproduce the new model's own embeddings of the same training images
+(cosine regression), not through the new classifier: matching the features is what
+makes an evolved gallery searchable by new-model queries.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from upgradeflow.models.adapter import AdapterConfig, MLPAdapter
+
+
+def fit_forward_adapter(
+    old_embeddings: np.ndarray,
+    new_embeddings: np.ndarray,
+    config: AdapterConfig,
+    *,
+    epochs: int = 30,
+    batch_size: int = 512,
+    learning_rate: float = 2e-3,
+    seed: int = 0,
+) -> tuple[MLPAdapter, float]:
+    """Fit ψ on paired embeddings; returns the adapter and its final mean cosine distance."""
+    if old_embeddings.shape[0] != new_embeddings.shape[0]:
+        raise ValueError("old and new embeddings must be paired row by row")
+    torch.manual_seed(seed)
+    generator = torch.Generator().manual_seed(seed)
+    adapter = MLPAdapter(config).train()
+    optimizer = torch.optim.AdamW(adapter.parameters(), lr=learning_rate, weight_decay=1e-4)
+    old_t = torch.from_numpy(np.ascontiguousarray(old_embeddings, dtype=np.float32))
+    new_t = torch.from_numpy(np.ascontiguousarray(new_embeddings, dtype=np.float32))
+    steps = max(1, len(old_t) // batch_size)
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs * steps)
+    for _ in range(epochs):
+        order = torch.randperm(len(old_t), generator=generator)
+        for step in range(steps):
+            rows = order[step * batch_size : (step + 1) * batch_size]
+            loss = (1 - F.cosine_similarity(adapter(old_t[rows]), new_t[rows])).mean()
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            schedule.step()
+    adapter.eval()
+    with torch.inference_mode():
+        distance = float((1 - F.cosine_similarity(adapter(old_t), new_t)).mean())
+    return adapter, distance

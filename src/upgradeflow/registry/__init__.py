@@ -1,0 +1,1 @@
+"""MLflow: the model registry, lineage and the champion/challenger aliases."""

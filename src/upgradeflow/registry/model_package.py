@@ -1,0 +1,36 @@
+"""A registered model version: the embedding model and its adapters as one MLflow
+pyfunc, so ``models:/NAME@champion`` loads everything a deployment needs at once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import mlflow
+import numpy as np
+
+from upgradeflow.models.adapter import MLPAdapter, load_adapter
+from upgradeflow.models.checkpoint import load_model
+from upgradeflow.models.embedder import EmbeddingModel
+from upgradeflow.training.loop import embed_images
+
+CHECKPOINTS = "checkpoints"
+MODEL_FILE = "model"
+FORWARD_ADAPTER_FILE = "forward_adapter"
+
+
+class EmbeddingPackage(mlflow.pyfunc.PythonModel):
+    """``predict``: uint8 images [N, H, W] to L2-normalised embeddings [N, d]."""
+
+    def load_context(self, context) -> None:
+        directory = Path(context.artifacts[CHECKPOINTS])
+        self.model: EmbeddingModel = load_model(directory / MODEL_FILE)
+        adapter = directory / f"{FORWARD_ADAPTER_FILE}.pt"
+        self.forward_adapter: MLPAdapter | None = load_adapter(adapter) if adapter.exists() else None
+
+    def predict(self, context, model_input, params=None) -> np.ndarray:
+        return embed_images(self.model, np.asarray(model_input, dtype=np.uint8))
+
+
+def package_files(directory: Path) -> list[Path]:
+    names = [f"{MODEL_FILE}.pt", f"{MODEL_FILE}.json", f"{FORWARD_ADAPTER_FILE}.pt", f"{FORWARD_ADAPTER_FILE}.json"]
+    return [directory / n for n in names if (directory / n).exists()]

@@ -1,0 +1,30 @@
+"""Which gallery version an upgrade evolves, and into which, from the store alone.
+
+Every step of one upgrade derives the same answer from the live pointer and the
+adapter's digest, so mapped tasks and retries agree without passing state, and a
+re-run after the commit finds the work done instead of evolving the evolved gallery.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from upgradeflow.errors import UserInputError
+from upgradeflow.store.gallery import Gallery
+
+
+@dataclass(frozen=True)
+class EvolutionTarget:
+    source: str
+    target: str
+    done: bool  # the target is already live
+
+
+def evolution_target(gallery: Gallery, adapter_sha256: str) -> EvolutionTarget:
+    live = gallery.pointer().current
+    if live is None:
+        raise UserInputError(f"{gallery.where()}: no live version to evolve (import or bootstrap one first)")
+    manifest = gallery.manifest(live)
+    if manifest.get("producer", {}).get("sha256") == adapter_sha256 and manifest.get("parent"):
+        return EvolutionTarget(manifest["parent"], live, True)
+    return EvolutionTarget(live, f"{live}.evolved-{adapter_sha256[:8]}", False)

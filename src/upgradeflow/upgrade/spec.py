@@ -1,0 +1,57 @@
+"""What one upgrade trains, as a validated value: its digest keys every artifact, so a
+re-run with the same inputs finds and reuses the finished work."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from upgradeflow.bench.scenarios import SCENARIOS
+from upgradeflow.data.image_set import ImageSet
+from upgradeflow.errors import UserInputError
+
+UPGRADE_METHODS = ("independent", "bct")
+
+
+@dataclass(frozen=True)
+class UpgradeSpec:
+    method: str = "bct"
+    dataset: str = "glyphs"
+    scenario: str = "default"
+    quick: bool = True
+    seed: int = 0
+    adapter_hidden: int = 256
+    adapter_depth: int = 2
+    adapter_epochs: int = 30
+
+    def __post_init__(self) -> None:
+        if self.method not in UPGRADE_METHODS:
+            raise UserInputError(f"unknown method '{self.method}' (choose from: {', '.join(UPGRADE_METHODS)})")
+        if self.scenario not in SCENARIOS:
+            raise UserInputError(f"unknown scenario '{self.scenario}' (choose from: {', '.join(SCENARIOS)})")
+        if min(self.adapter_hidden, self.adapter_depth, self.adapter_epochs) < 1:
+            raise UserInputError("adapter hidden size, depth and epochs must be positive")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def digest(document: dict) -> str:
+    """A short stable name for a JSON-able document."""
+    return hashlib.sha256(json.dumps(document, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def run_key(spec: UpgradeSpec, old_model_version: str, dataset_fingerprint: str) -> str:
+    return digest({"spec": spec.to_dict(), "old": old_model_version, "data": dataset_fingerprint})
+
+
+def dataset_fingerprint(data: ImageSet) -> str:
+    """Content hash of a loaded dataset: ids, identities, roles and pixels."""
+    hasher = hashlib.sha256()
+    for column in (data.ids.astype(str), data.identities, data.split.astype(str), data.role.astype(str)):
+        hasher.update("\x1f".join(map(str, column.tolist())).encode())
+    hasher.update(np.ascontiguousarray(data.images).tobytes())
+    return hasher.hexdigest()[:16]
