@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import pytest
@@ -69,9 +70,9 @@ def s3_environment() -> dict[str, str]:
             os.environ[name] = value
 
 
-@pytest.fixture
-def s3_bucket(s3_environment) -> str:
-    """A fresh bucket per test, emptied and removed afterwards."""
+@contextlib.contextmanager
+def _fresh_bucket():
+    """A new bucket, emptied and removed afterwards."""
     import uuid
 
     import boto3
@@ -81,12 +82,28 @@ def s3_bucket(s3_environment) -> str:
     client = boto3.client("s3", config=CLIENT_CONFIG)
     bucket = f"upgradeflow-test-{uuid.uuid4().hex[:12]}"
     client.create_bucket(Bucket=bucket)
-    yield bucket
-    for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket):
-        keys = [{"Key": item["Key"]} for item in page.get("Contents", [])]
-        if keys:
-            client.delete_objects(Bucket=bucket, Delete={"Objects": keys})
-    client.delete_bucket(Bucket=bucket)
+    try:
+        yield bucket
+    finally:
+        for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+            keys = [{"Key": item["Key"]} for item in page.get("Contents", [])]
+            if keys:
+                client.delete_objects(Bucket=bucket, Delete={"Objects": keys})
+        client.delete_bucket(Bucket=bucket)
+
+
+@pytest.fixture
+def s3_bucket(s3_environment) -> str:
+    """A fresh bucket per test."""
+    with _fresh_bucket() as bucket:
+        yield bucket
+
+
+@pytest.fixture(scope="module")
+def s3_bucket_module(s3_environment) -> str:
+    """A fresh bucket shared by one module's tests (a deployment's lifetime)."""
+    with _fresh_bucket() as bucket:
+        yield bucket
 
 
 @pytest.fixture(params=["local", pytest.param("s3", marks=pytest.mark.s3)])
@@ -95,3 +112,50 @@ def store_uri(request, tmp_path) -> str:
     if request.param == "local":
         return str(tmp_path / "store")
     return f"s3://{request.getfixturevalue('s3_bucket')}/root"
+
+
+# -- MLflow: a real tracking server (SQLite backend, proxied artifacts) --------------
+
+
+@pytest.fixture(scope="session")
+def mlflow_server(tmp_path_factory) -> str:
+    """``mlflow server`` on a free loopback port for the session; yields its URI."""
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    root = tmp_path_factory.mktemp("mlflow")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    log = (root / "server.log").open("w")
+    server = subprocess.Popen(
+        [
+            sys.executable, "-m", "mlflow", "server",
+            "--backend-store-uri", f"sqlite:///{root / 'mlflow.db'}",
+            "--artifacts-destination", str(root / "artifacts"),
+            "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
+        ],
+        stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )  # fmt: skip
+    uri = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            with urllib.request.urlopen(f"{uri}/health", timeout=2):
+                break
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                server.kill()
+                raise RuntimeError(
+                    f"mlflow server did not start: {(root / 'server.log').read_text()[-2000:]}"
+                ) from None
+            time.sleep(0.5)
+    yield uri
+    import os
+    import signal
+
+    os.killpg(server.pid, signal.SIGTERM)
+    server.wait(timeout=30)

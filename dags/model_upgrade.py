@@ -1,0 +1,94 @@
+"""``model_upgrade``: train a compatible new model, register it, gate it, evolve the
+live gallery shard by shard into its space, index it, make it live and promote the
+model (DESIGN §1). Steps come from ``tasks/`` through the factory in ``_steps``."""
+
+from __future__ import annotations
+
+import os
+
+import pendulum
+from airflow.sdk import Param, dag
+
+from dags.assets import CHAMPION_ASSET, GALLERY_ASSET
+from dags.steps import default_args, mapped_step, step
+
+RUN_KEY = "{{ ti.xcom_pull(task_ids='train_new_model')['run_key'] }}"
+
+
+@dag(
+    dag_id="model_upgrade",
+    schedule=os.environ.get("UPGRADEFLOW_UPGRADE_SCHEDULE", "@weekly"),
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    default_args=default_args(),
+    tags=["upgradeflow"],
+    params={
+        "old_model": Param(
+            "models:/upgradeflow-glyphs@champion",
+            type="string",
+            pattern=r"^models:/[^/@]+(@[\w-]+|/\d+)$",
+            description="The model to upgrade from: models:/NAME@ALIAS or models:/NAME/VERSION",
+        ),
+        "model_name": Param("upgradeflow-glyphs", type="string", pattern=r"^[\w.-]+$"),
+        "gallery": Param("glyphs", type="string", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"),
+        "index": Param("glyphs", type="string", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"),
+        "index_kind": Param("flat", enum=["flat", "ivf", "hnsw"]),
+        "method": Param("bct", enum=["bct", "independent"], description="compatibility method"),
+        "dataset": Param("glyphs", type="string"),
+        "mode": Param("quick", enum=["quick", "full"]),
+        "seed": Param(0, type="integer", minimum=0),
+        "require_compatible": Param(True, type="boolean"),
+        "compatibility_metrics": Param("map@100,top1", enum=["map@100,top1", "map@100", "top1"]),
+        "max_new_new_regression": Param(0.0, type="number", minimum=0),
+        "min_new_evolved": Param(0.0, type="number", minimum=0, maximum=100),
+        "shard_concurrency": Param(4, type="integer", minimum=1, maximum=64),
+        "max_map_length": Param(256, type="integer", minimum=1, maximum=4096),
+    },
+)
+def model_upgrade():
+    model = ["--model-name", "{{ params.model_name }}"]
+    gallery = ["--gallery", "{{ params.gallery }}"]
+    index = ["--index", "{{ params.index }}", "--index-kind", "{{ params.index_kind }}"]
+    run = ["--run-key", RUN_KEY]
+
+    train = step(
+        "train_new_model",
+        [
+            "--old-model", "{{ params.old_model }}",
+            "--method", "{{ params.method }}",
+            "--dataset", "{{ params.dataset }}",
+            "--mode", "{{ params.mode }}",
+            "--seed", "{{ params.seed }}",
+        ],
+    )  # fmt: skip
+    evaluate = step("evaluate", [*run, *model])
+    register = step("register", [*run, *model])
+    gate = step(
+        "gate",
+        [
+            *run, *model,
+            "--require-compatible", "{{ params.require_compatible | lower }}",
+            "--compatibility-metrics", "{{ params.compatibility_metrics }}",
+            "--max-new-new-regression", "{{ params.max_new_new_regression }}",
+            "--min-new-evolved", "{{ params.min_new_evolved }}",
+        ],
+    )  # fmt: skip
+    lanes = step(
+        "plan_shards",
+        [
+            *run, *gallery,
+            "--shard-concurrency", "{{ params.shard_concurrency }}",
+            "--max-map-length", "{{ params.max_map_length }}",
+        ],
+    )  # fmt: skip
+    evolve = mapped_step("evolve_shard", [*run, *gallery], lanes)
+    seal = step("seal_evolved", [*run, *gallery], trigger_rule="none_failed")
+    build_index = mapped_step("build_index_shard", [*run, *gallery, *index], lanes)
+    commit = step("commit_evolved", [*run, *gallery, *index], trigger_rule="none_failed", outlets=[GALLERY_ASSET])
+    promote = step("promote", [*run, *model, *gallery, *index], trigger_rule="none_failed", outlets=[CHAMPION_ASSET])
+
+    train >> evaluate >> register >> gate >> lanes >> evolve >> seal >> build_index >> commit >> promote
+
+
+model_upgrade()

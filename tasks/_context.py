@@ -1,0 +1,67 @@
+"""Opening what steps work on: the store, the registry, a run's files, the dataset."""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from pathlib import Path
+
+from upgradeflow.errors import UserInputError
+from upgradeflow.store.object_store import ObjectStore, join
+
+
+def open_store(args: argparse.Namespace) -> ObjectStore:
+    from upgradeflow.store.location import open_store as open_uri
+
+    return open_uri(args.store, endpoint_url=args.endpoint_url)
+
+
+def use_registry(args: argparse.Namespace) -> None:
+    from upgradeflow.registry.tracking import use_tracking
+
+    use_tracking(args.tracking_uri)
+
+
+def load_data(args: argparse.Namespace):
+    from tasks._step import default_data_dir
+    from upgradeflow.data.registry import load_dataset
+
+    return load_dataset(args.dataset, args.data_dir or default_data_dir(), progress=not args.no_progress)
+
+
+def finished_run(store: ObjectStore, key: str) -> dict:
+    """The train step's record of run ``key``; an unknown key is the caller's mistake."""
+    from upgradeflow.upgrade.run_files import read_json, run_prefix
+
+    record = read_json(store, join(run_prefix(key), "train.json"))
+    if record is None:
+        raise UserInputError(f"{store.uri}/{run_prefix(key)}: no finished training run with this key")
+    return record
+
+
+def run_files(store: ObjectStore, key: str) -> Path:
+    """Download a run's checkpoints into a fresh temporary directory."""
+    from upgradeflow.upgrade.run_files import download, run_prefix
+
+    record = finished_run(store, key)
+    return download(store, run_prefix(key), record["files"], Path(tempfile.mkdtemp(prefix=f"upgradeflow-{key}-")))
+
+
+def evolution(store: ObjectStore, key: str, gallery_name: str):
+    """The gallery, and which version run ``key`` evolves into which."""
+    from upgradeflow.store.gallery import Gallery
+    from upgradeflow.upgrade.evolution import evolution_target
+
+    gallery = Gallery(store, gallery_name)
+    return gallery, evolution_target(gallery, finished_run(store, key)["adapter_sha256"])
+
+
+def promoted_version(model_name: str, key: str):
+    """The registered version of run ``key`` when it is already the champion, else None:
+    a promoted run is finished, and re-running it must change nothing."""
+    from upgradeflow.registry.versions import CHAMPION, alias_version, find_version
+
+    version = find_version(model_name, key)
+    if version is not None and alias_version(model_name, CHAMPION) == version.version:
+        return version
+    return None

@@ -1,0 +1,80 @@
+"""What every step shares: its common options, how it reports, and how it fails.
+
+``execute`` runs a step in the calling process and returns its result (what the
+in-process Airflow task calls); ``main`` is the command line around it: the result as
+one JSON line on stdout (and in ``$UPGRADEFLOW_RESULT_FILE`` when set: a Kubernetes
+pod's XCom file), one line on stderr and a distinct exit status on failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from upgradeflow.errors import ConflictError, UserInputError
+from upgradeflow.upgrade.gate import GateFailed
+
+EXIT_USER_ERROR = 2
+EXIT_CONFLICT = 3
+EXIT_GATE_FAILED = 4
+DEFAULT_MODEL_NAME = "upgradeflow-glyphs"
+
+Work = Callable[[argparse.Namespace], Any]
+
+
+def step_parser(module: str, description: str) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=f"python -m {module}", description=description)
+    parser.add_argument("--store", help="s3://bucket/prefix or a path (default: $UPGRADEFLOW_STORE or data/store)")
+    parser.add_argument("--endpoint-url", help="S3 endpoint (default: $AWS_ENDPOINT_URL)")
+    parser.add_argument("--tracking-uri", help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI or SQLite)")
+    parser.add_argument("--no-progress", action="store_true")
+    return parser
+
+
+def default_data_dir() -> Path:
+    return Path(os.environ.get("UPGRADEFLOW_DATA", "data"))
+
+
+def add_data_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--dataset", default="glyphs", help="glyphs, fashion-mnist, parquet:PATH or folder:PATH")
+    parser.add_argument("--data-dir", type=Path, default=None, help="dataset cache (default: $UPGRADEFLOW_DATA)")
+    parser.add_argument("--scenario", default="default")
+    parser.add_argument("--mode", choices=("quick", "full"), default="quick", help="training size (default: quick)")
+    parser.add_argument("--seed", type=int, default=0)
+
+
+def add_model_name(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model-name", default=DEFAULT_MODEL_NAME, help="registered model name")
+
+
+def execute(parser: argparse.ArgumentParser, work: Work, argv: list[str]) -> Any:
+    args = parser.parse_args(argv)
+    return work(args)
+
+
+def main(parser: argparse.ArgumentParser, work: Work, argv: list[str] | None = None) -> int:
+    try:
+        result = execute(parser, work, sys.argv[1:] if argv is None else argv)
+    except UserInputError as error:
+        return _fail(parser, "error", error, EXIT_USER_ERROR)
+    except ConflictError as error:
+        return _fail(parser, "conflict", error, EXIT_CONFLICT)
+    except GateFailed as error:
+        return _fail(parser, "gate failed", error, EXIT_GATE_FAILED)
+    line = json.dumps(result, sort_keys=True)
+    print(line)
+    result_file = os.environ.get("UPGRADEFLOW_RESULT_FILE")
+    if result_file:
+        Path(result_file).parent.mkdir(parents=True, exist_ok=True)
+        Path(result_file).write_text(line + "\n")
+    return 0
+
+
+def _fail(parser: argparse.ArgumentParser, kind: str, error: Exception, status: int) -> int:
+    print(f"{parser.prog}: {kind}: {error}", file=sys.stderr)
+    return status

@@ -1,0 +1,50 @@
+"""Step 6a (mapped): the FAISS index of a lane of evolved shards."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from tasks import _step
+from tasks._context import evolution, open_store
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _step.step_parser(__spec__.name, __doc__)
+    parser.add_argument("--run-key", required=True)
+    parser.add_argument("--gallery", required=True)
+    parser.add_argument("--index", required=True)
+    parser.add_argument("--index-kind", default="flat", help="flat, ivf or hnsw")
+    parser.add_argument("--shards", required=True, help="N, N-M or N,M,...")
+    return parser
+
+
+def index_spec(kind: str):
+    from upgradeflow.index.spec import IndexSpec
+
+    return IndexSpec(kind=kind)
+
+
+def work(args: argparse.Namespace) -> dict:
+    from upgradeflow.index.sharded import IndexCatalog
+    from upgradeflow.upgrade.shard_plan import parse_shards
+
+    store = open_store(args)
+    gallery, target = evolution(store, args.run_key, args.gallery)
+    spec = index_spec(args.index_kind)
+    catalog = IndexCatalog(store, args.index)
+    version = f"{target.target}.{spec.kind}"
+    built = [
+        index
+        for index in parse_shards(args.shards)
+        if not catalog.is_sealed(version) and catalog.build_shard(gallery, target.target, version, index, spec)
+    ]
+    return {"version": version, "built": built}
+
+
+def main(argv: list[str] | None = None) -> int:
+    return _step.main(build_parser(), work, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,49 @@
+"""Step 6b: make the evolved gallery and its index live: seal the index, commit the
+gallery (only if the version it was evolved from is still live), swap the index."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from tasks import _step
+from tasks._context import evolution, open_store
+from tasks.build_index_shard import index_spec
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _step.step_parser(__spec__.name, __doc__)
+    parser.add_argument("--run-key", required=True)
+    parser.add_argument("--gallery", required=True)
+    parser.add_argument("--index", required=True)
+    parser.add_argument("--index-kind", default="flat")
+    return parser
+
+
+def work(args: argparse.Namespace) -> dict:
+    from upgradeflow.errors import UserInputError
+    from upgradeflow.index.sharded import IndexCatalog
+
+    store = open_store(args)
+    gallery, target = evolution(store, args.run_key, args.gallery)
+    spec = index_spec(args.index_kind)
+    catalog = IndexCatalog(store, args.index)
+    index_version = f"{target.target}.{spec.kind}"
+    if catalog.seal(gallery, target.target, index_version, spec) is None:
+        raise UserInputError(f"{catalog.where(index_version)}: not every shard is indexed yet")
+    before = (gallery.pointer().current, catalog.pointer().current)
+    gallery_pointer = gallery.commit(target.target, verify=False)  # verified when sealed
+    index_pointer = catalog.swap(index_version)
+    return {
+        "gallery_version": gallery_pointer.current,
+        "index_version": index_pointer.current,
+        "changed": before != (gallery_pointer.current, index_pointer.current),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    return _step.main(build_parser(), work, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

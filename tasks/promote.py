@@ -1,0 +1,59 @@
+"""Step 8: move the ``champion`` alias to the challenger, tagged with the gallery and
+index versions it made live and the champion it replaced (what rollback restores)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from tasks import _step
+from tasks._context import evolution, open_store, use_registry
+from tasks.build_index_shard import index_spec
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _step.step_parser(__spec__.name, __doc__)
+    parser.add_argument("--run-key", required=True)
+    _step.add_model_name(parser)
+    parser.add_argument("--gallery", required=True)
+    parser.add_argument("--index", required=True)
+    parser.add_argument("--index-kind", default="flat")
+    return parser
+
+
+def work(args: argparse.Namespace) -> dict:
+    from upgradeflow.errors import UserInputError
+    from upgradeflow.registry.versions import CHAMPION, alias_version, find_version, set_alias, tag_version
+
+    store = open_store(args)
+    use_registry(args)
+    gallery, target = evolution(store, args.run_key, args.gallery)
+    if not target.done:
+        raise UserInputError(f"{gallery.where()}: {target.target} is not live; commit it before promoting")
+    challenger = find_version(args.model_name, args.run_key)
+    if challenger is None:
+        raise UserInputError(f"run {args.run_key}: no registered version of {args.model_name}")
+    champion = alias_version(args.model_name, CHAMPION)
+    if champion == challenger.version:
+        return {"champion": challenger.uri, "changed": False}
+    tag_version(
+        challenger,
+        {
+            "upgradeflow.gallery": args.gallery,
+            "upgradeflow.gallery_version": target.target,
+            "upgradeflow.gallery_parent": target.source,
+            "upgradeflow.index": args.index,
+            "upgradeflow.index_version": f"{target.target}.{index_spec(args.index_kind).kind}",
+            "upgradeflow.previous_champion": champion or "",
+        },
+    )
+    set_alias(challenger, CHAMPION)
+    return {"champion": challenger.uri, "previous_champion": champion, "changed": True}
+
+
+def main(argv: list[str] | None = None) -> int:
+    return _step.main(build_parser(), work, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,31 @@
+"""Step 5c: verify the evolved version end to end (checksums, duplicate ids, schema)
+and seal its manifest, so indexes are built only from a checked version."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from tasks import _step
+from tasks._context import evolution, open_store
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _step.step_parser(__spec__.name, __doc__)
+    parser.add_argument("--run-key", required=True)
+    parser.add_argument("--gallery", required=True)
+    return parser
+
+
+def work(args: argparse.Namespace) -> dict:
+    gallery, target = evolution(open_store(args), args.run_key, args.gallery)
+    manifest = gallery.seal(target.target, progress=not args.no_progress)
+    return {"version": target.target, "rows": manifest["rows"], "shards": len(manifest["shards"])}
+
+
+def main(argv: list[str] | None = None) -> int:
+    return _step.main(build_parser(), work, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,76 @@
+"""Step 1: train the new model against the frozen old one, then its forward adapter."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+from tasks import _step
+from tasks._context import load_data, open_store, use_registry
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _step.step_parser(__spec__.name, __doc__)
+    parser.add_argument("--old-model", required=True, help="models:/NAME@ALIAS or models:/NAME/VERSION")
+    parser.add_argument("--method", default="bct", help="independent or bct")
+    _step.add_data_arguments(parser)
+    parser.add_argument("--threads", type=int, help="torch threads (default: UPGRADEFLOW_THREADS or all cores)")
+    return parser
+
+
+def work(args: argparse.Namespace) -> dict:
+    from upgradeflow.models.adapter import adapter_digest, save_adapter
+    from upgradeflow.models.checkpoint import save_model
+    from upgradeflow.registry.model_package import FORWARD_ADAPTER_FILE, MODEL_FILE, package_files
+    from upgradeflow.registry.versions import load_package, resolve
+    from upgradeflow.runtime import configure_torch
+    from upgradeflow.store.object_store import join
+    from upgradeflow.upgrade.run_files import read_json, run_prefix, upload, write_json
+    from upgradeflow.upgrade.spec import UpgradeSpec, dataset_fingerprint, run_key
+    from upgradeflow.upgrade.training import train_new_model
+
+    spec = UpgradeSpec(
+        method=args.method, dataset=args.dataset, scenario=args.scenario, quick=args.mode == "quick", seed=args.seed
+    )
+    store = open_store(args)
+    use_registry(args)
+    old = resolve(args.old_model)
+    data = load_data(args)
+    key = run_key(spec, old.uri, dataset_fingerprint(data))
+    record_key = join(run_prefix(key), "train.json")
+    record = read_json(store, record_key)
+    if record is not None:
+        return {**_summary(record), "skipped": True}
+    configure_torch(args.threads)
+    trained = train_new_model(data, spec, load_package(old).model, progress=not args.no_progress)
+    metadata = {"run_key": key, "old_model": old.uri, "spec": spec.to_dict()}
+    with tempfile.TemporaryDirectory() as tmp:
+        directory = Path(tmp)
+        save_model(trained.new.model, directory / MODEL_FILE, metadata)
+        save_adapter(trained.adapter, directory / FORWARD_ADAPTER_FILE, metadata)
+        files = package_files(directory)
+        upload(store, run_prefix(key), files)
+        record = {
+            **metadata,
+            "files": [f.name for f in files],
+            "adapter_sha256": adapter_digest(directory / FORWARD_ADAPTER_FILE),
+            "adapter_cosine_distance": round(trained.adapter_distance, 4),
+            "train_seconds": round(trained.new.seconds, 1),
+        }
+    write_json(store, record_key, record)  # last: the run counts as finished from here
+    return {**_summary(record), "skipped": False}
+
+
+def _summary(record: dict) -> dict:
+    keys = ("run_key", "old_model", "adapter_sha256", "train_seconds")
+    return {k: record[k] for k in keys}
+
+
+def main(argv: list[str] | None = None) -> int:
+    return _step.main(build_parser(), work, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
