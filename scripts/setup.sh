@@ -38,8 +38,25 @@ if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]]; then
   echo "setup: installing upgradeflow and its dependencies into $VENV" >&2
   "$VENV/bin/python" -m pip install -q --disable-pip-version-check \
     -c "$ROOT/constraints.txt" -e "$ROOT[test]"
+  # Helm's Go library with a cffi binding, for linting the chart offline. Its metadata
+  # asks for Python 3.12 but it loads on 3.11; its only dependency (cffi) is in [test].
+  "$VENV/bin/python" -m pip install -q --disable-pip-version-check \
+    --no-deps --ignore-requires-python "helm-sdkpy>=0.1.30"
   echo "$want" > "$stamp"
 fi
+
+# Kubeflow Pipelines pins a kubernetes client that the Airflow provider cannot share:
+# the kfp compiler lives in its own environment.
+KFP_VENV="${UPGRADEFLOW_KFP_VENV:-$ROOT/.venv-kfp}"
+kfp_stamp="$KFP_VENV/.upgradeflow-install"
+kfp_want="$(sha256sum "$ROOT/kubeflow/requirements.txt" | cut -d' ' -f1)"
+if [[ ! -f "$kfp_stamp" || "$(cat "$kfp_stamp")" != "$kfp_want" ]]; then
+  echo "setup: installing the Kubeflow Pipelines compiler into $KFP_VENV" >&2
+  "$PYTHON" -m venv "$KFP_VENV"
+  "$KFP_VENV/bin/python" -m pip install -q --disable-pip-version-check -r "$ROOT/kubeflow/requirements.txt"
+  echo "$kfp_want" > "$kfp_stamp"
+fi
+export UPGRADEFLOW_KFP_PYTHON="$KFP_VENV/bin/python"
 
 # shellcheck disable=SC1091
 source "$VENV/bin/activate"
