@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The test suite on a fresh machine: set-up, lint, the project's S3 server (Ceph RGW,
-# installed and started if needed), then every test (the glyph build, a quick
-# benchmark and the storage guarantees against real S3 included). Extra arguments go
-# to pytest.
+# The test suite on a fresh machine: set-up, lint, the deployment checks (hadolint,
+# Helm lint and Kubernetes schemas), the project's S3 server (Ceph RGW, installed and
+# started if needed), then every test (the glyph build, a quick benchmark, the storage
+# guarantees against real S3 and the Airflow DAGs end to end against S3 and an MLflow
+# server included). Extra arguments go to pytest.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # shellcheck disable=SC1091
@@ -10,6 +11,7 @@ source "$ROOT/scripts/setup.sh"
 cd "$ROOT"
 ruff check .
 ruff format --check .
+bash scripts/check-deploy.sh
 bash scripts/s3-server.sh start
 status=0
 python -m pytest "$@" || status=$?
