@@ -3,25 +3,21 @@ and index live), for a fresh store; every part is skipped when it exists."""
 
 from __future__ import annotations
 
-import pendulum
 from airflow.sdk import Param, dag
 
 from dags.assets import CHAMPION_ASSET, GALLERY_ASSET
-from dags.steps import default_args, step
+from dags.dag_defaults import dag_settings, model_name_param, store_name_param
+from dags.steps import step
 
 
 @dag(
     dag_id="bootstrap",
     schedule=None,
-    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
-    catchup=False,
-    max_active_runs=1,
-    default_args=default_args(),
-    tags=["upgradeflow"],
+    **dag_settings(),
     params={
-        "model_name": Param("upgradeflow-glyphs", type="string", pattern=r"^[\w.-]+$"),
-        "gallery": Param("glyphs", type="string", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"),
-        "index": Param("glyphs", type="string", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"),
+        "model_name": model_name_param(),
+        "gallery": store_name_param(),
+        "index": store_name_param(),
         "dataset": Param("glyphs", type="string"),
         "mode": Param("quick", enum=["quick", "full"]),
         "seed": Param(0, type="integer", minimum=0),

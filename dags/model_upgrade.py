@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import os
 
-import pendulum
 from airflow.sdk import Param, dag
 
 from dags.assets import CHAMPION_ASSET, GALLERY_ASSET
-from dags.steps import default_args, mapped_step, step
+from dags.dag_defaults import dag_settings, model_name_param, store_name_param
+from dags.steps import mapped_step, step
 
 RUN_KEY = "{{ ti.xcom_pull(task_ids='train_new_model')['run_key'] }}"
 
@@ -18,11 +18,7 @@ RUN_KEY = "{{ ti.xcom_pull(task_ids='train_new_model')['run_key'] }}"
 @dag(
     dag_id="model_upgrade",
     schedule=os.environ.get("UPGRADEFLOW_UPGRADE_SCHEDULE", "@weekly"),
-    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
-    catchup=False,
-    max_active_runs=1,
-    default_args=default_args(),
-    tags=["upgradeflow"],
+    **dag_settings(),
     params={
         "old_model": Param(
             "models:/upgradeflow-glyphs@champion",
@@ -30,9 +26,9 @@ RUN_KEY = "{{ ti.xcom_pull(task_ids='train_new_model')['run_key'] }}"
             pattern=r"^models:/[^/@]+(@[\w-]+|/\d+)$",
             description="The model to upgrade from: models:/NAME@ALIAS or models:/NAME/VERSION",
         ),
-        "model_name": Param("upgradeflow-glyphs", type="string", pattern=r"^[\w.-]+$"),
-        "gallery": Param("glyphs", type="string", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"),
-        "index": Param("glyphs", type="string", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"),
+        "model_name": model_name_param(),
+        "gallery": store_name_param(),
+        "index": store_name_param(),
         "index_kind": Param("flat", enum=["flat", "ivf", "hnsw"]),
         "method": Param("bct", enum=["bct", "independent"], description="compatibility method"),
         "dataset": Param("glyphs", type="string"),

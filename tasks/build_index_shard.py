@@ -26,14 +26,14 @@ def index_spec(kind: str):
 
 
 def work(args: argparse.Namespace) -> dict:
-    from upgradeflow.index.sharded import IndexCatalog
+    from upgradeflow.index.sharded import IndexCatalog, index_version_name
     from upgradeflow.upgrade.shard_plan import parse_shards
 
     store = open_store(args)
     gallery, target = evolution(store, args.run_key, args.gallery)
     spec = index_spec(args.index_kind)
     catalog = IndexCatalog(store, args.index)
-    version = f"{target.target}.{spec.kind}"
+    version = index_version_name(target.target, spec)
     built = [
         index
         for index in parse_shards(args.shards)

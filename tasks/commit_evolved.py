@@ -22,13 +22,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def work(args: argparse.Namespace) -> dict:
     from upgradeflow.errors import UserInputError
-    from upgradeflow.index.sharded import IndexCatalog
+    from upgradeflow.index.sharded import IndexCatalog, index_version_name
 
     store = open_store(args)
     gallery, target = evolution(store, args.run_key, args.gallery)
     spec = index_spec(args.index_kind)
     catalog = IndexCatalog(store, args.index)
-    index_version = f"{target.target}.{spec.kind}"
+    index_version = index_version_name(target.target, spec)
     if catalog.seal(gallery, target.target, index_version, spec) is None:
         raise UserInputError(f"{catalog.where(index_version)}: not every shard is indexed yet")
     before = (gallery.pointer().current, catalog.pointer().current)

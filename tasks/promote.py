@@ -23,6 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def work(args: argparse.Namespace) -> dict:
     from upgradeflow.errors import UserInputError
+    from upgradeflow.index.sharded import index_version_name
     from upgradeflow.registry.versions import CHAMPION, alias_version, find_version, set_alias, tag_version
 
     store = open_store(args)
@@ -43,7 +44,7 @@ def work(args: argparse.Namespace) -> dict:
             "upgradeflow.gallery_version": target.target,
             "upgradeflow.gallery_parent": target.source,
             "upgradeflow.index": args.index,
-            "upgradeflow.index_version": f"{target.target}.{index_spec(args.index_kind).kind}",
+            "upgradeflow.index_version": index_version_name(target.target, index_spec(args.index_kind)),
             "upgradeflow.previous_champion": champion or "",
         },
     )

@@ -23,6 +23,7 @@ import yaml
 REPO = Path(__file__).resolve().parents[2]
 PIPELINE = REPO / "kubeflow" / "pipeline.py"
 DAG_FILE = REPO / "dags" / "model_upgrade.py"
+DAG_DEFAULTS_FILE = REPO / "dags" / "dag_defaults.py"
 KFP_PYTHON_ENV = "UPGRADEFLOW_KFP_PYTHON"
 DEFAULT_IMAGE = "upgradeflow:0.1.0"
 OTHER_IMAGE = "registry.example.com/upgradeflow:9.9.9"
@@ -91,8 +92,22 @@ def _dag_function() -> ast.FunctionDef:
     raise AssertionError(f"{DAG_FILE}: no model_upgrade DAG function")
 
 
+def _param_helper(name: str) -> ast.FunctionDef:
+    """A shared Param factory (``store_name_param()``) from the DAGs' defaults module."""
+    tree = ast.parse(DAG_DEFAULTS_FILE.read_text(), filename=str(DAG_DEFAULTS_FILE))
+    return next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == name)
+
+
 def _param_default(param: ast.expr) -> Any:
-    assert isinstance(param, ast.Call) and getattr(param.func, "id", None) == "Param", ast.dump(param)
+    assert isinstance(param, ast.Call), ast.dump(param)
+    name = getattr(param.func, "id", None)
+    if name != "Param":  # a helper returning Param(<its argument or a constant>, ...)
+        helper = _param_helper(name)
+        (returned,) = [n.value for n in ast.walk(helper) if isinstance(n, ast.Return)]
+        first = returned.args[0]
+        if isinstance(first, ast.Name):
+            return ast.literal_eval(param.args[0] if param.args else helper.args.defaults[-1])
+        return ast.literal_eval(first)
     default = param.args[0] if param.args else next(k.value for k in param.keywords if k.arg == "default")
     return ast.literal_eval(default)
 

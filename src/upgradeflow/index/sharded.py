@@ -30,6 +30,11 @@ from upgradeflow.store.versioned import VersionedSeries
 INDEX_FORMAT = "upgradeflow.index/1"
 
 
+def index_version_name(gallery_version: str, spec: IndexSpec) -> str:
+    """The default name of a gallery version's index: every step of an upgrade derives it."""
+    return f"{gallery_version}.{spec.kind}"
+
+
 class IndexCatalog(VersionedSeries):
     """The versions and the live pointer of one named index."""
 
@@ -99,7 +104,7 @@ class IndexCatalog(VersionedSeries):
         spec = spec or IndexSpec()
         gallery_version = gallery.resolve(gallery_version)
         gallery_manifest = gallery.manifest(gallery_version)
-        version = check_name("version", version or f"{gallery_version}.{spec.kind}")
+        version = check_name("version", version or index_version_name(gallery_version, spec))
         count = len(gallery_manifest["shards"])
         if shard is not None and not 0 <= shard < count:
             raise UserInputError(f"{gallery.where(gallery_version)}: no shard {shard} (it has {count})")
