@@ -57,14 +57,25 @@ def _command(step: str, result: str) -> list[str]:
 
 @dsl.container_component
 def train_new_model(
-    old_model: str, method: str, dataset: str, mode: str, seed: int, result: dsl.OutputPath(str)
+    old_model: str,
+    method: str,
+    weighting: str,
+    widths: str,
+    gallery: str,
+    dataset: str,
+    mode: str,
+    seed: int,
+    result: dsl.OutputPath(str),
 ) -> dsl.ContainerSpec:
-    """Train the new model against the frozen old one, then its forward adapter."""
+    """Train the new model against the frozen old one, with its forward adapter."""
     return dsl.ContainerSpec(
         image=DEFAULT_IMAGE,
         command=_command("train_new_model", result),
-        args=["--old-model", old_model, "--method", method, "--dataset", dataset, "--mode", mode, "--seed", seed],
-    )
+        args=[
+            "--old-model", old_model, "--method", method, "--weighting", weighting, "--widths", widths,
+            "--gallery", gallery, "--dataset", dataset, "--mode", mode, "--seed", seed,
+        ],
+    )  # fmt: skip
 
 
 @dsl.container_component
@@ -252,7 +263,9 @@ def build_pipeline(options: CompileOptions) -> Callable:
         gallery: str = "glyphs",
         index: str = "glyphs",
         index_kind: str = "flat",
-        method: str = "bct",
+        method: str = "dmu",
+        weighting: str = "posterior",
+        widths: str = "1.0,0.75,0.5,0.25",
         dataset: str = "glyphs",
         mode: str = "quick",
         seed: int = 0,
@@ -264,7 +277,16 @@ def build_pipeline(options: CompileOptions) -> Callable:
         max_map_length: int = 256,
     ):
         train = configure(
-            train_new_model(old_model=old_model, method=method, dataset=dataset, mode=mode, seed=seed),
+            train_new_model(
+                old_model=old_model,
+                method=method,
+                weighting=weighting,
+                widths=widths,
+                gallery=gallery,
+                dataset=dataset,
+                mode=mode,
+                seed=seed,
+            ),
             "train_new_model",
             options.train_cpu,
             options.train_memory,

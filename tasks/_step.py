@@ -48,6 +48,14 @@ def add_data_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0)
 
 
+def widths(text: str) -> tuple[float, ...]:
+    """A comma-separated width list; its order and range are checked with the rest of the spec."""
+    try:
+        return tuple(float(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"widths must be comma-separated numbers, got '{text}'") from None
+
+
 def add_model_name(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model-name", default=DEFAULT_MODEL_NAME, help="registered model name")
 

@@ -1,10 +1,13 @@
 """Step 3: log the run to MLflow and register the new model and its adapter as one
-version with the alias ``challenger``."""
+version with the alias ``challenger``. An SFSC run also registers every narrower width
+as its own version, tagged with its width and the run it came from, so a platform can
+pick the capacity it can afford; they share the full width's space and adapter."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -31,6 +34,8 @@ def work(args: argparse.Namespace) -> dict:
     from upgradeflow.registry.versions import (
         CHALLENGER,
         CHAMPION,
+        FAMILY_TAG,
+        WIDTH_TAG,
         metric_items,
         register_version,
         resolve,
@@ -57,27 +62,61 @@ def work(args: argparse.Namespace) -> dict:
         metrics |= metric_items("champion/", {"self": evaluation["champion"]})
         checkpoints = run_files(store, args.run_key)
         image_size = json.loads((checkpoints / "model.json").read_text())["config"]["image_size"]
+        widths = record.get("widths") or []
+        tags = {
+            "upgradeflow.old_model": record["old_model"],
+            "upgradeflow.method": record["spec"]["method"],
+            "upgradeflow.dataset": record["spec"]["dataset"],
+            "upgradeflow.adapter_sha256": record["adapter_sha256"],
+        }
+        example = np.zeros((2, image_size, image_size), dtype=np.uint8)
+        params = {**record["spec"], "old_model": record["old_model"], "run_key": args.run_key}
         version = register_version(
             args.model_name,
             args.run_key,
             checkpoints,
-            params={**record["spec"], "old_model": record["old_model"], "run_key": args.run_key},
+            params=params,
             metrics=metrics,
             artifacts=[],
-            tags={
-                "upgradeflow.old_model": record["old_model"],
-                "upgradeflow.method": record["spec"]["method"],
-                "upgradeflow.dataset": record["spec"]["dataset"],
-                "upgradeflow.adapter_sha256": record["adapter_sha256"],
-            },
-            input_example=np.zeros((2, image_size, image_size), dtype=np.uint8),
+            tags=tags | ({WIDTH_TAG: str(widths[0])} if widths else {}),
+            input_example=example,
         )
+        width_versions = [
+            register_version(
+                args.model_name,
+                f"{args.run_key}/w{width}",
+                width_package(checkpoints, width, Path(tmp) / f"w{width}"),
+                params=params | {"width": width},
+                metrics={},
+                artifacts=[],
+                tags=tags | {WIDTH_TAG: str(width), FAMILY_TAG: args.run_key},
+                input_example=example,
+            ).version
+            for width in widths[1:]
+        ]
         run_id = run_id_of(version)
         logged = {a.path for a in mlflow.MlflowClient().list_artifacts(run_id, report.name)}
         if f"{report.name}/evaluation.json" not in logged:
             mlflow.MlflowClient().log_artifacts(run_id, str(report), report.name)
     moved = set_alias(version, CHALLENGER)
-    return {"model": version.uri, "version": version.version, "run_id": run_id, "alias_moved": moved}
+    return {
+        "model": version.uri,
+        "version": version.version,
+        "run_id": run_id,
+        "alias_moved": moved,
+        "width_versions": dict(zip(map(str, widths[1:]), width_versions, strict=True)),
+    }
+
+
+def width_package(checkpoints: Path, width: float, directory: Path) -> Path:
+    """A package directory holding one width as its model, beside the shared adapter."""
+    from upgradeflow.registry.model_package import FORWARD_ADAPTER_FILE, MODEL_FILE, width_file
+
+    directory.mkdir(parents=True)
+    for suffix in (".pt", ".json"):
+        shutil.copyfile(checkpoints / f"{width_file(width)}{suffix}", directory / f"{MODEL_FILE}{suffix}")
+        shutil.copyfile(checkpoints / f"{FORWARD_ADAPTER_FILE}{suffix}", directory / f"{FORWARD_ADAPTER_FILE}{suffix}")
+    return directory
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -49,22 +49,25 @@ def cmd_data_glyphs(args: argparse.Namespace) -> int:
 
 
 def cmd_bench_compat(args: argparse.Namespace) -> int:
-    from upgradeflow.bench.compat import parse_methods, run_compat_bench
+    from upgradeflow.bench.compat import run_compat_bench
+    from upgradeflow.bench.methods import parse_methods
     from upgradeflow.bench.scenarios import get_scenario
     from upgradeflow.data.registry import load_dataset
+    from upgradeflow.data.splits import validation_view
     from upgradeflow.runtime import configure_torch
     from upgradeflow.training.loop import TrainConfig
 
     methods = parse_methods(args.methods)
     scenario = get_scenario(args.scenario, args.quick)
     seeds = args.seeds or ([0] if args.quick else [0, 1, 2])
+    stem = f"compat-{args.dataset}-{args.scenario}{'-validation' if args.validation else ''}"
     out = args.out or (
-        args.data_dir / "results" / f"compat-{args.dataset}-{args.scenario}-quick.json"
-        if args.quick
-        else Path("benchmarks/results") / f"compat-{args.dataset}-{args.scenario}.json"
+        args.data_dir / "results" / f"{stem}-quick.json" if args.quick else Path("benchmarks/results") / f"{stem}.json"
     )
     configure_torch(args.threads)
     data = load_dataset(args.dataset, args.data_dir, progress=not args.no_progress)
+    if args.validation:
+        data = validation_view(data)
     result = run_compat_bench(
         data,
         args.dataset,
@@ -109,10 +112,17 @@ def build_parser() -> argparse.ArgumentParser:
     bench = commands.add_parser("bench", help="run benchmarks").add_subparsers(dest="bench", required=True)
     compat = bench.add_parser("compat", help="cross-model compatibility benchmark")
     compat.add_argument("--dataset", default="glyphs", help="glyphs, fashion-mnist, parquet:PATH or folder:PATH")
-    compat.add_argument("--methods", default="old,independent,bct")
+    compat.add_argument(
+        "--methods", default="old,independent,bct,dmu,sfsc", help="comma-separated; see bench/methods.py"
+    )
     compat.add_argument("--scenario", default="default", help="default or hard")
     compat.add_argument("--seeds", type=_seeds, help="comma-separated (default: 0 quick, 0,1,2 full)")
     compat.add_argument("--quick", action="store_true", help="small subset, few epochs (minutes)")
+    compat.add_argument(
+        "--validation",
+        action="store_true",
+        help="evaluate on held-out training identities instead of the test identities (for choosing settings)",
+    )
     compat.add_argument("--out", type=Path, help="result JSON; the .md table and .png plot go beside it")
     compat.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
     compat.add_argument("--threads", type=int, help="torch threads (default: UPGRADEFLOW_THREADS or all cores)")

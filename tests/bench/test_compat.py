@@ -31,7 +31,7 @@ def test_quick_benchmark_writes_the_documented_result(full_glyphs_dir, tmp_path)
         "glyphs",
         "--quick",
         "--methods",
-        "old,independent,bct",
+        "old,independent,bct,dmu",
         "--data-dir",
         str(full_glyphs_dir),
         "--out",
@@ -45,10 +45,10 @@ def test_quick_benchmark_writes_the_documented_result(full_glyphs_dir, tmp_path)
 
     document = json.loads(out.read_text())
     assert set(document) >= {"dataset", "config", "methods", "environment"}
-    assert set(document["methods"]) == {"old", "independent", "bct"}
-    for name in ("independent", "bct"):
+    assert set(document["methods"]) == {"old", "independent", "bct", "dmu"}
+    for name in ("independent", "bct", "dmu"):
         matrix = document["methods"][name]["matrix"]
-        assert set(matrix) == {"old/old", "new/old", "new/new"}
+        assert set(matrix) == {"old/old", "new/old", "new/evolved", "new/new"}
         assert set(matrix["new/new"]) >= {"map@100", "map", "top1", "top5"}
         assert document["methods"][name]["train_seconds"] > 0
     independent, bct = (
@@ -59,6 +59,14 @@ def test_quick_benchmark_writes_the_documented_result(full_glyphs_dir, tmp_path)
     assert independent["new/old"]["map@100"] < 5
     assert bct["new/old"]["map@100"] > 5 * independent["new/old"]["map@100"] + 20
     assert independent["new/new"]["map@100"] > independent["old/old"]["map@100"]
+    dmu = document["methods"]["dmu"]
+    assert dmu["adapter"] == "joint" and document["methods"]["bct"]["adapter"] == "post-hoc"
+    weights = dmu["per_seed"][0]["weights"]
+    assert 0 <= weights["unseen_mean"] <= 1 and 0 <= weights["seen_mean"] <= 1
+    # The evolved gallery is searchable by new queries: far above the untouched old one
+    # for a model that shares no space with it.
+    assert independent["new/evolved"]["map@100"] > independent["new/old"]["map@100"] + 10
+    assert set(document["against_bct"]["dmu"]) == {"new/old", "new/evolved", "new/new"}
     assert out.with_suffix(".md").read_text().startswith("Compatibility benchmark")
     assert out.with_suffix(".png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 

@@ -201,7 +201,7 @@ def test_metrics_matrix_and_reports_are_logged(lifecycle, deployment):
     for pair in ("old/old", "new/old", "new/evolved", "new/new"):
         for metric in ("map_at_100", "map", "top1", "top5"):
             assert 0 <= run.data.metrics[f"{pair}/{metric}"] <= 100
-    assert run.data.params["method"] == "bct"
+    assert run.data.params["method"] == "dmu"
     artifacts = {a.path for a in client.list_artifacts(run.info.run_id, "champion-v1")}
     assert {f"champion-v1/{n}" for n in ("evaluation.json", "comparison.md", "comparison.png", "tradeoff.png")} <= (
         artifacts

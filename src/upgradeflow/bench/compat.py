@@ -1,5 +1,6 @@
-"""``upgradeflow bench compat``: old, independent and BCT models on one dataset and
-scenario, over seeds, with the cross-model matrix of each."""
+"""``upgradeflow bench compat``: the old model and any mix of new-model methods (BCT,
+DMU, SFSC and their ablations) on one dataset and scenario, over seeds, with the
+cross-model matrix of each."""
 
 from __future__ import annotations
 
@@ -16,28 +17,18 @@ import torch
 
 from upgradeflow.atomic import write_text_atomic
 from upgradeflow.bench.embedding_export import write_embedding_table
+from upgradeflow.bench.methods import Method
 from upgradeflow.bench.scenarios import Scenario
-from upgradeflow.compat.bct import influence_loss, old_classifier_rows
+from upgradeflow.bench.trainers import TrainedMethod, evolve, old_model_for, train_method
 from upgradeflow.data.image_set import ImageSet
 from upgradeflow.errors import UserInputError
-from upgradeflow.evaluation.matrix import evaluate_pairs, flip_rates, is_compatible
+from upgradeflow.evaluation.matrix import criterion, evaluate_pairs, flip_rates, is_compatible
 from upgradeflow.evaluation.plot import plot_tradeoff
 from upgradeflow.evaluation.summary import markdown_table, mean_and_std
 from upgradeflow.models.checkpoint import save_model
 from upgradeflow.models.embedder import EmbeddingModel
 from upgradeflow.training.labels import LabelIndex
-from upgradeflow.training.loop import TrainConfig, TrainResult, embed_images, train_embedding
-
-METHODS = ("old", "independent", "bct")
-NEW_METHODS = ("independent", "bct")
-
-
-def parse_methods(text: str) -> list[str]:
-    methods = [m.strip() for m in text.split(",") if m.strip()]
-    unknown = [m for m in methods if m not in METHODS]
-    if unknown or not methods:
-        raise UserInputError(f"unknown method(s) {unknown or [text]} (choose from: {', '.join(METHODS)})")
-    return methods
+from upgradeflow.training.loop import TrainConfig, TrainResult, embed_images, resolve_device, train_embedding
 
 
 @dataclass(frozen=True)
@@ -70,32 +61,46 @@ def make_split(data: ImageSet, scenario: Scenario, seed: int) -> BenchSplit:
     )
 
 
-def _train(
-    model_config,
-    images: ImageSet,
-    config: TrainConfig,
-    desc: str,
-    progress: bool,
-    extra=None,
-    labels=None,
-) -> TrainResult:
-    labels = labels or LabelIndex(images.identities)
+def _train_old(scenario: Scenario, split: BenchSplit, config: TrainConfig, desc: str, progress: bool) -> TrainResult:
+    labels = LabelIndex(split.old_train.identities)
     return train_embedding(
-        EmbeddingModel(model_config),
-        images.images,
-        labels.encode(images.identities),
+        EmbeddingModel(scenario.old_model),
+        split.old_train.images,
+        labels.encode(split.old_train.identities),
         len(labels),
         config,
-        extra_loss=extra,
         desc=desc,
         progress=progress,
     )
 
 
+def width_results(trained: TrainedMethod, split: BenchSplit, query_old: np.ndarray, gallery_old: np.ndarray) -> dict:
+    """SFSC: every query width against every gallery width, and every width against the
+    old gallery; each cross pair must beat the narrower width's self-retrieval."""
+    queries = {"old": query_old} | {name: embed_images(m, split.queries.images) for name, m in trained.models.items()}
+    galleries = {"old": gallery_old} | {
+        name: embed_images(m, split.gallery.images) for name, m in trained.models.items()
+    }
+    names = list(trained.models)
+    pairs = [f"{q}/{g}" for q in names for g in names] + [f"{q}/old" for q in names]
+    matrix, _ = evaluate_pairs(
+        queries, galleries, split.queries.identities, split.gallery.identities, [*pairs, "old/old"]
+    )
+    compatible = {}
+    for q in names:
+        for g in names:
+            if q != g:
+                narrower = names[max(names.index(q), names.index(g))]
+                compatible[f"{q}/{g}"] = criterion(matrix[f"{q}/{g}"], matrix[f"{narrower}/{narrower}"])
+        compatible[f"{q}/old"] = criterion(matrix[f"{q}/old"], matrix["old/old"])
+    matrix.pop("old/old")
+    return {"width_matrix": matrix, "width_compatible": compatible}
+
+
 def run_seed(
     data: ImageSet,
     scenario: Scenario,
-    methods: list[str],
+    methods: list[Method],
     seed: int,
     train_config: TrainConfig,
     progress: bool,
@@ -104,15 +109,10 @@ def run_seed(
 ) -> dict[str, dict]:
     split = make_split(data, scenario, seed)
     base = replace(train_config, seed=seed)
-    old = _train(
-        scenario.old_model,
-        split.old_train,
-        replace(base, epochs=scenario.old_epochs),
-        f"seed {seed} old",
-        progress,
-    )
-    query_emb = {"old": embed_images(old.model, split.queries.images)}
-    gallery_emb = {"old": embed_images(old.model, split.gallery.images)}
+    old_result = _train_old(scenario, split, replace(base, epochs=scenario.old_epochs), f"seed {seed} old", progress)
+    old = old_model_for(old_result, split.old_train, split.train)
+    query_emb = {"old": embed_images(old_result.model, split.queries.images)}
+    gallery_emb = {"old": embed_images(old_result.model, split.gallery.images)}
 
     def export(model: str) -> None:
         if embedding_dir is None:
@@ -124,67 +124,70 @@ def run_seed(
 
     export("old")
     results: dict[str, dict] = {}
-    if "old" in methods:
+    if any(m.kind == "old" for m in methods):
         matrix, _ = evaluate_pairs(
             query_emb, gallery_emb, split.queries.identities, split.gallery.identities, ["old/old"]
         )
-        results["old"] = {"matrix": matrix, "train_seconds": round(old.seconds, 1)}
+        results["old"] = {"matrix": matrix, "train_seconds": round(old_result.seconds, 1)}
 
     new_config = replace(base, epochs=scenario.new_epochs)
-    labels = LabelIndex(split.train.identities)
-    for method in (m for m in methods if m in NEW_METHODS):
-        extra = None
-        if method == "bct":
-            old_classes = LabelIndex(split.old_train.identities).identities
-            rows = old_classifier_rows(
-                old.classifier.weight,
-                old_classes,
-                labels.identities,
-                embed_images(old.model, split.train.images),
-                split.train.identities,
-            ).to(new_config.device)
-
-            def extra(embeddings, targets, rows=rows):
-                return influence_loss(embeddings, targets, rows, new_config.scale)
-
-        new = _train(
-            scenario.new_model,
-            split.train,
-            new_config,
-            f"seed {seed} {method}",
-            progress,
-            extra,
-            labels,
+    for method in (m for m in methods if m.kind != "old"):
+        trained = train_method(
+            method, scenario.new_model, split.train, old, new_config, progress, f"seed {seed} {method.name}"
         )
-        query_emb["new"] = embed_images(new.model, split.queries.images)
-        gallery_emb["new"] = embed_images(new.model, split.gallery.images)
-        export(method)
+        new_model = next(iter(trained.models.values()))
+        query_emb["new"] = embed_images(new_model, split.queries.images)
+        gallery_emb["new"] = embed_images(new_model, split.gallery.images)
+        gallery_emb["evolved"] = evolve(trained.adapter, gallery_emb["old"])
+        export(method.name)
         matrix, correct = evaluate_pairs(
             query_emb,
             gallery_emb,
             split.queries.identities,
             split.gallery.identities,
-            ["old/old", "new/old", "new/new"],
+            ["old/old", "new/old", "new/evolved", "new/new"],
         )
-        results[method] = {
+        results[method.name] = {
             "matrix": matrix,
             "compatible": is_compatible(matrix),
             "negative_flip_rate": {k: round(v, 3) for k, v in flip_rates(correct).items()},
-            "train_seconds": round(new.seconds, 1),
+            "train_seconds": round(trained.seconds, 1),
+            "adapter": trained.adapter_source,
+            **trained.details,
         }
+        if method.kind == "sfsc":
+            results[method.name] |= width_results(trained, split, query_emb["old"], gallery_emb["old"])
         if checkpoint_dir is not None:
-            save_model(
-                new.model,
-                checkpoint_dir / f"seed{seed}-{method}",
-                {"method": method, "seed": seed, "scenario": scenario.name},
-            )
+            for name, model in trained.models.items():
+                suffix = "" if name == "new" else f"-{name}"
+                save_model(
+                    model,
+                    checkpoint_dir / f"seed{seed}-{method.name}{suffix}",
+                    {"method": method.name, "seed": seed, "scenario": scenario.name},
+                )
     if checkpoint_dir is not None:
         save_model(
-            old.model,
+            old_result.model,
             checkpoint_dir / f"seed{seed}-old",
             {"method": "old", "seed": seed, "scenario": scenario.name},
         )
     return results
+
+
+def gap_closed(matrix: dict[str, dict], metric: str = "map@100") -> float | None:
+    """How much of the new/old to new/new gap the evolved gallery closes (0 to 1)."""
+    if "new/evolved" not in matrix:
+        return None
+    gap = matrix["new/new"][metric] - matrix["new/old"][metric]
+    return round((matrix["new/evolved"][metric] - matrix["new/old"][metric]) / gap, 3) if gap > 0 else None
+
+
+def _mean_spread(values: list[float]) -> dict:
+    return {
+        "mean": round(float(np.mean(values)), 3),
+        "std": round(float(np.std(values)), 3),
+        "per_seed": [round(v, 3) for v in values],
+    }
 
 
 def summarise(per_seed: list[dict[str, dict]], seeds: list[int]) -> dict[str, dict]:
@@ -204,24 +207,51 @@ def summarise(per_seed: list[dict[str, dict]], seeds: list[int]) -> dict[str, di
                 pair: round(float(np.mean([r["negative_flip_rate"][pair] for r in runs])), 3)
                 for pair in runs[0]["negative_flip_rate"]
             }
+            entry["adapter"] = runs[0]["adapter"]
+            entry["gap_closed"] = _mean_spread([gap_closed(r["matrix"]) or 0.0 for r in runs])
+        if "width_matrix" in runs[0]:
+            entry["width_matrix"], entry["width_matrix_std"] = mean_and_std([r["width_matrix"] for r in runs])
+            entry["width_compatible_every_seed"] = {
+                pair: {m: all(r["width_compatible"][pair][m] for r in runs) for m in verdict}
+                for pair, verdict in runs[0]["width_compatible"].items()
+            }
         entry["per_seed"] = [{"seed": s, **r} for s, r in zip(seeds, runs, strict=True)]
         methods[name] = entry
     return methods
+
+
+def paired_differences(methods: dict[str, dict], baseline: str = "bct") -> dict[str, dict]:
+    """Each method minus ``baseline`` per seed (mAP@100): the same split and old model
+    on both sides, so the seed-to-seed spread of the old model cancels."""
+    out: dict[str, dict] = {}
+    if baseline not in methods:
+        return out
+    reference = methods[baseline]["per_seed"]
+    for name, method in methods.items():
+        if name in (baseline, "old") or "new/new" not in method["matrix"]:
+            continue
+        out[name] = {
+            pair: _mean_spread(
+                [
+                    r["matrix"][pair]["map@100"] - b["matrix"][pair]["map@100"]
+                    for r, b in zip(method["per_seed"], reference, strict=True)
+                ]
+            )
+            for pair in ("new/old", "new/evolved", "new/new")
+        }
+    return out
 
 
 def new_new_cost(methods: dict[str, dict]) -> dict | None:
     """BCT new/new minus independent new/new (mAP@100), paired by seed."""
     if not {"bct", "independent"} <= methods.keys():
         return None
-    diffs = [
-        b["matrix"]["new/new"]["map@100"] - i["matrix"]["new/new"]["map@100"]
-        for b, i in zip(methods["bct"]["per_seed"], methods["independent"]["per_seed"], strict=True)
-    ]
-    return {
-        "mean": round(float(np.mean(diffs)), 3),
-        "std": round(float(np.std(diffs)), 3),
-        "per_seed": [round(d, 3) for d in diffs],
-    }
+    return _mean_spread(
+        [
+            b["matrix"]["new/new"]["map@100"] - i["matrix"]["new/new"]["map@100"]
+            for b, i in zip(methods["bct"]["per_seed"], methods["independent"]["per_seed"], strict=True)
+        ]
+    )
 
 
 def environment(train_config: TrainConfig) -> dict:
@@ -232,7 +262,7 @@ def environment(train_config: TrainConfig) -> dict:
         "numpy": np.__version__,
         "cpus": os.cpu_count(),
         "torch_threads": torch.get_num_threads(),
-        "device": train_config.device,
+        "device": resolve_device(train_config.device),
         "machine": platform.machine(),
     }
 
@@ -241,7 +271,7 @@ def run_compat_bench(
     data: ImageSet,
     dataset: str,
     scenario: Scenario,
-    methods: list[str],
+    methods: list[Method],
     seeds: list[int],
     quick: bool,
     out: Path,
@@ -264,9 +294,14 @@ def run_compat_bench(
         "scenario": scenario.name,
         "quick": quick,
         "seeds": seeds,
-        "config": {"scenario": scenario.to_dict(), "train": train_config.__dict__},
+        "config": {
+            "scenario": scenario.to_dict(),
+            "train": train_config.__dict__,
+            "methods": {m.name: {"kind": m.kind, "summary": m.summary, **m.config()} for m in methods},
+        },
         "methods": methods_summary,
         "bct_new_new_cost": new_new_cost(methods_summary),
+        "against_bct": paired_differences(methods_summary),
         "environment": environment(train_config),
         "total_seconds": round(time.perf_counter() - started, 1),
     }

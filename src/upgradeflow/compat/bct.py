@@ -14,6 +14,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from upgradeflow.models.cosine_classifier import cosine_logits
+from upgradeflow.training.loop import FunctionLoss
 
 
 def old_classifier_rows(
@@ -45,3 +46,12 @@ def old_classifier_rows(
 def influence_loss(new_embeddings: Tensor, targets: Tensor, frozen_old_rows: Tensor, scale: float) -> Tensor:
     """CE of new embeddings through the frozen old classifier."""
     return F.cross_entropy(cosine_logits(new_embeddings, frozen_old_rows, scale), targets)
+
+
+def influence_term(frozen_old_rows: Tensor, scale: float) -> FunctionLoss:
+    """The influence loss as an extra term of the training loop."""
+    return FunctionLoss(
+        lambda step: influence_loss(
+            step.embeddings, step.batch.targets, frozen_old_rows.to(step.embeddings.device), scale
+        )
+    )

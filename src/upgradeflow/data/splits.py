@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from upgradeflow.data.image_set import ImageSet
+
 
 def assign_split_and_roles(
     identities: np.ndarray,
@@ -33,3 +35,15 @@ def assign_split_and_roles(
         role[rows] = "gallery"
         role[rng.choice(rows, size=queries_per_identity, replace=False)] = "query"
     return split.astype(str), role.astype(str)
+
+
+def validation_view(data: ImageSet, fraction: float = 0.25, seed: int = 1234) -> ImageSet:
+    """The training identities alone, re-split: ``fraction`` of them held out as
+    queries and gallery, the real test identities dropped.
+
+    Hyperparameters are chosen on this view, so the reported test numbers never guided
+    a choice.
+    """
+    train = data.select(data.split == "train")
+    split, role = assign_split_and_roles(train.identities, seed=seed, train_fraction=1.0 - fraction)
+    return ImageSet(train.images, train.identities, train.ids, split, role)

@@ -35,9 +35,14 @@ def evaluate_pairs(
     return matrix, correct
 
 
+def criterion(candidate: dict, reference: dict) -> dict[str, bool]:
+    """The empirical compatibility criterion per metric: the cross pair beats the reference."""
+    return {m: candidate[m] > reference[m] for m in CRITERION_METRICS}
+
+
 def is_compatible(matrix: dict[str, dict]) -> bool:
     """new/old > old/old on every criterion metric (mAP@100 and top-1)."""
-    return all(matrix["new/old"][m] > matrix["old/old"][m] for m in CRITERION_METRICS)
+    return all(criterion(matrix["new/old"], matrix["old/old"]).values())
 
 
 def flip_rates(correct: dict[str, np.ndarray]) -> dict[str, float]:

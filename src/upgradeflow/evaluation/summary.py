@@ -53,4 +53,79 @@ def markdown_table(result: dict) -> str:
             f"BCT new/new cost against independent (mAP@100, paired by seed): "
             f"{cost['mean']:+.2f} ± {cost['std']:.2f} points.",
         ]
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + _adapter_lines(result) + _against_bct_lines(result) + _width_lines(result)) + "\n"
+
+
+def _adapter_lines(result: dict) -> list[str]:
+    rows = [
+        f"| {name} | {m['adapter']} | {m['gap_closed']['mean']:.2f} ± {m['gap_closed']['std']:.2f} | "
+        + _weights(m)
+        + " |"
+        for name, m in result["methods"].items()
+        if "gap_closed" in m
+    ]
+    if not rows:
+        return []
+    return [
+        "",
+        "Evolved gallery: share of the new/old to new/new gap (mAP@100) that new/evolved closes; "
+        "DMU sample weights (mean) for identities the old model trained on and for the others.",
+        "",
+        "| method | adapter | gap closed | weights seen / unseen |",
+        "|---|---|---|---|",
+        *rows,
+    ]
+
+
+def _weights(method: dict) -> str:
+    summaries = [run["weights"] for run in method["per_seed"] if "weights" in run]
+    if not summaries:
+        return ""
+    seen = np.mean([w["seen_mean"] for w in summaries if w["seen_mean"] is not None])
+    unseen = np.mean([w["unseen_mean"] for w in summaries if w["unseen_mean"] is not None])
+    return f"{seen:.2f} / {unseen:.2f}"
+
+
+def _against_bct_lines(result: dict) -> list[str]:
+    against = result.get("against_bct") or {}
+    if not against:
+        return []
+    lines = [
+        "",
+        "Against BCT, paired by seed (mAP@100 points, mean ± std over seeds):",
+        "",
+        "| method | new/old | new/evolved | new/new |",
+        "|---|---|---|---|",
+    ]
+    for name, pairs in against.items():
+        cells = [f"{pairs[p]['mean']:+.2f} ± {pairs[p]['std']:.2f}" for p in ("new/old", "new/evolved", "new/new")]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def _width_lines(result: dict) -> list[str]:
+    lines: list[str] = []
+    for name, method in result["methods"].items():
+        if "width_matrix" not in method:
+            continue
+        matrix, verdicts = method["width_matrix"], method["width_compatible_every_seed"]
+        widths = [pair.split("/")[0] for pair in matrix if pair.endswith("/old")]
+        lines += [
+            "",
+            f"`{name}`: query width (rows) by gallery width (columns), mAP@100 / top-1; "
+            "✗ marks a cross pair that does not beat the narrower width's self-retrieval "
+            "(or old/old, for the old column) on that metric.",
+            "",
+            "| query \\ gallery | " + " | ".join([*widths, "old"]) + " |",
+            "|---" * (len(widths) + 2) + "|",
+        ]
+        for q in widths:
+            cells = []
+            for g in [*widths, "old"]:
+                value = matrix[f"{q}/{g}"]
+                marks = verdicts.get(f"{q}/{g}", {})
+                flags = "".join("" if ok else "✗" for ok in marks.values())
+                cells.append(f"{value['map@100']:.1f} / {value['top1']:.1f}{(' ' + flags) if flags else ''}")
+            lines.append(f"| {q} | " + " | ".join(cells) + " |")
+        lines.append(f"\nLearned log-variances s_k (seed 0): {method['per_seed'][0].get('log_variances')}.")
+    return lines

@@ -29,6 +29,7 @@ class AdapterConfig:
     hidden_dim: int = 256
     out_dim: int = 128
     depth: int = 2  # linear layers; 1 is a linear map
+    residual: bool = False  # add a linear skip (identity when the dimensions agree)
 
     def __post_init__(self) -> None:
         if min(self.in_dim, self.hidden_dim, self.out_dim, self.depth) < 1:
@@ -36,7 +37,12 @@ class AdapterConfig:
 
 
 class MLPAdapter(nn.Module):
-    """``depth`` linear layers with ReLU between them; outputs are L2-normalised."""
+    """``depth`` linear layers with ReLU between them; outputs are L2-normalised.
+
+    The residual form learns a correction on top of a linear map, so a small module
+    starts close to the best linear alignment and spends its capacity on what is not
+    linear.
+    """
 
     def __init__(self, config: AdapterConfig):
         super().__init__()
@@ -48,9 +54,16 @@ class MLPAdapter(nn.Module):
                 layers.append(nn.ReLU())
             layers.append(nn.Linear(fan_in, fan_out))
         self.net = nn.Sequential(*layers)
+        self.skip: nn.Module | None = None
+        if config.residual:
+            same = config.in_dim == config.out_dim
+            self.skip = nn.Identity() if same else nn.Linear(config.in_dim, config.out_dim, bias=False)
 
     def forward(self, embeddings: torch.Tensor) -> torch.Tensor:
-        return functional.normalize(self.net(embeddings), dim=-1)
+        out = self.net(embeddings)
+        if self.skip is not None:
+            out = out + self.skip(embeddings)
+        return functional.normalize(out, dim=-1)
 
 
 def save_adapter(adapter: MLPAdapter, path: str | Path, metadata: dict | None = None) -> Path:

@@ -22,6 +22,8 @@ from upgradeflow.registry.model_package import CHECKPOINTS, EmbeddingPackage
 CHAMPION = "champion"
 CHALLENGER = "challenger"
 RUN_KEY_TAG = "upgradeflow.run_key"
+WIDTH_TAG = "upgradeflow.width"  # SFSC: the sub-model width of a version
+FAMILY_TAG = "upgradeflow.family"  # SFSC: the run whose full-width version leads the family
 URI = re.compile(r"^models:/(?P<name>[^/@]+)(?:@(?P<alias>[\w-]+)|/(?P<version>\d+))$")
 PIP_REQUIREMENTS = ["torch==2.13.*", f"numpy=={np.__version__}", f"mlflow=={mlflow.__version__}"]
 

@@ -16,6 +16,7 @@ import pyarrow.parquet as pq
 from tqdm import tqdm
 
 from upgradeflow.errors import UserInputError
+from upgradeflow.progress import counted as progress_counted
 from upgradeflow.store.gallery import Gallery
 from upgradeflow.store.manifest import Plan
 from upgradeflow.store.shard_format import check_batch, conform, shard_schema
@@ -118,7 +119,7 @@ def import_tables(
             for index in range(shards):
                 first = rows.peek()
                 schema = shard_schema(first.schema.field("embedding").type.list_size, first.schema.names)
-                counted = (bar.update(b.num_rows) or b for b in rows.take(shard_rows))
+                counted = progress_counted(rows.take(shard_rows), bar)
                 gallery.write_shard(version, index, counted, schema)
         if commit:
             gallery.commit(version)

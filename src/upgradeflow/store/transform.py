@@ -20,6 +20,7 @@ from tqdm import tqdm
 
 from upgradeflow.errors import UserInputError
 from upgradeflow.models.adapter import MLPAdapter, adapter_digest, load_adapter
+from upgradeflow.progress import counted as progress_counted
 from upgradeflow.store.gallery import Gallery, corrupt_shard
 from upgradeflow.store.manifest import Plan, ShardRecord
 from upgradeflow.store.prefetch import background, prefetch
@@ -64,7 +65,7 @@ def transform_shard(
         batches = _transformed(path, transform, manifest["dimension"], batch_rows, where)
         batches = prefetch(_checked_at_end(batches, digest, entry["sha256"], where, index))
         with tqdm(total=entry["rows"], unit="row", unit_scale=True, desc=f"shard {index}", disable=not progress) as bar:
-            counted = (bar.update(b.num_rows) or b for b in batches)
+            counted = progress_counted(batches, bar)
             record = gallery.write_shard(
                 target_version, index, counted, schema, source_sha256=entry["sha256"], producer_sha256=producer_sha256
             )

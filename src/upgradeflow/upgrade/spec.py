@@ -10,15 +10,20 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from upgradeflow.bench.scenarios import SCENARIOS
+from upgradeflow.compat.dmu import DMUConfig
+from upgradeflow.compat.selective import check_weighting
 from upgradeflow.data.image_set import ImageSet
 from upgradeflow.errors import UserInputError
+from upgradeflow.models.switchable import DEFAULT_WIDTHS, check_widths
 
-UPGRADE_METHODS = ("independent", "bct")
+UPGRADE_METHODS = ("dmu", "bct", "independent", "sfsc")
 
 
 @dataclass(frozen=True)
 class UpgradeSpec:
-    method: str = "bct"
+    method: str = "dmu"
+    weighting: str = "posterior"  # DMU's old-discriminativeness weights
+    widths: tuple[float, ...] = DEFAULT_WIDTHS  # SFSC's sub-model widths
     dataset: str = "glyphs"
     scenario: str = "default"
     quick: bool = True
@@ -34,6 +39,11 @@ class UpgradeSpec:
             raise UserInputError(f"unknown scenario '{self.scenario}' (choose from: {', '.join(SCENARIOS)})")
         if min(self.adapter_hidden, self.adapter_depth, self.adapter_epochs) < 1:
             raise UserInputError("adapter hidden size, depth and epochs must be positive")
+        check_weighting(self.weighting)
+        object.__setattr__(self, "widths", check_widths(self.widths))
+
+    def dmu_config(self) -> DMUConfig:
+        return DMUConfig(weighting=self.weighting, adapter_hidden=self.adapter_hidden, adapter_depth=self.adapter_depth)
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -1,0 +1,79 @@
+"""The benchmark's methods by name, ablations included, so ``--methods`` can pick any
+mix and every variant is one line here rather than a branch in the runner."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from upgradeflow.compat.dmu import DMUConfig
+from upgradeflow.errors import UserInputError
+from upgradeflow.training.switchable import SFSCConfig
+
+
+@dataclass(frozen=True)
+class Method:
+    name: str
+    kind: str  # old | independent | bct | dmu | sfsc
+    summary: str
+    dmu: DMUConfig | None = None
+    sfsc: SFSCConfig | None = None
+
+    def config(self) -> dict:
+        if self.dmu is not None:
+            return self.dmu.to_dict()
+        if self.sfsc is not None:
+            return self.sfsc.to_dict()
+        return {}
+
+
+DMU = DMUConfig()
+SFSC = SFSCConfig()
+
+METHODS: dict[str, Method] = {
+    m.name: m
+    for m in (
+        Method("old", "old", "the old model on its own identities"),
+        Method("independent", "independent", "new model, classification loss only"),
+        Method("bct", "bct", "new model + influence loss through the frozen old classifier"),
+        Method("dmu", "dmu", "selective compatibility (posterior weights) + joint forward adapter", dmu=DMU),
+        Method(
+            "dmu-uniform", "dmu", "ablation: weights off (BCT + joint adapter)", dmu=replace(DMU, weighting="uniform")
+        ),
+        Method("dmu-noadapter", "dmu", "ablation: adapter off", dmu=replace(DMU, adapter=False)),
+        Method("dmu-entropy", "dmu", "ablation: 1 - normalised entropy weights", dmu=replace(DMU, weighting="entropy")),
+        Method("dmu-margin", "dmu", "ablation: prototype-margin weights", dmu=replace(DMU, weighting="margin")),
+        Method(
+            "dmu-evolvable",
+            "dmu",
+            "variant: the adapter loss also trains the new model",
+            dmu=replace(DMU, adapter_shapes_new=True),
+        ),
+        Method(
+            "dmu-contrastive",
+            "dmu",
+            "ablation: new-to-old contrastive compatibility loss",
+            dmu=replace(DMU, compat_loss="contrastive"),
+        ),
+        Method("sfsc", "sfsc", "switchable widths, uncertainty weights, gradient projection, BCT loss", sfsc=SFSC),
+        Method(
+            "sfsc-nouncertainty",
+            "sfsc",
+            "ablation: equal loss weights",
+            sfsc=replace(SFSC, uncertainty_weighting=False),
+        ),
+        Method(
+            "sfsc-noprojection",
+            "sfsc",
+            "ablation: no gradient projection",
+            sfsc=replace(SFSC, gradient_projection=False),
+        ),
+    )
+}
+
+
+def parse_methods(text: str) -> list[Method]:
+    names = [m.strip() for m in text.split(",") if m.strip()]
+    unknown = [m for m in names if m not in METHODS]
+    if unknown or not names:
+        raise UserInputError(f"unknown method(s) {unknown or [text]} (choose from: {', '.join(METHODS)})")
+    return [METHODS[name] for name in names]

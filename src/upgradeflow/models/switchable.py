@@ -1,0 +1,90 @@
+"""A width-switchable CNN (SFSC, Wu et al., CVPR 2023): one set of weights whose first
+channels form narrower sub-models, each with its own normalisation statistics (a
+narrower layer sees differently distributed activations), and one shared head so every
+width embeds into the same space.
+
+``sub_model`` cuts out one width as a plain ``EmbeddingModel``, so a platform deploys
+its capacity with the same checkpoint format, registry and gallery tools as any model.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import replace
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from upgradeflow.errors import UserInputError
+from upgradeflow.models.backbone import layer_strides
+from upgradeflow.models.config import ModelConfig
+from upgradeflow.models.embedder import EmbeddingModel
+
+DEFAULT_WIDTHS = (1.0, 0.75, 0.5, 0.25)
+
+
+def check_widths(widths: tuple[float, ...]) -> tuple[float, ...]:
+    """Widths are fractions of the full width in (0, 1], strictly descending."""
+    widths = tuple(float(w) for w in widths)
+    if not widths:
+        raise UserInputError("width list is empty")
+    if any(not 0 < w <= 1 for w in widths):
+        raise UserInputError(f"widths {list(widths)} must each lie in (0, 1]")
+    if any(a <= b for a, b in itertools.pairwise(widths)):
+        raise UserInputError(f"widths {list(widths)} must be strictly descending")
+    return widths
+
+
+def channels(config: ModelConfig, width: float) -> int:
+    return max(1, round(width * config.width))
+
+
+class SwitchableEmbeddingModel(nn.Module):
+    """``active`` selects the width used by ``forward``."""
+
+    def __init__(self, config: ModelConfig, widths: tuple[float, ...] = DEFAULT_WIDTHS) -> None:
+        super().__init__()
+        self.config = config
+        self.widths = check_widths(widths)
+        if len({channels(config, w) for w in self.widths}) != len(self.widths):
+            raise UserInputError(f"widths {list(self.widths)} give duplicate channel counts at width {config.width}")
+        self.strides = layer_strides(config)
+        self.convs = nn.ModuleList()
+        self.norms = nn.ModuleList()
+        in_channels = config.in_channels
+        for stride in self.strides:
+            self.convs.append(nn.Conv2d(in_channels, config.width, 3, stride=stride, padding=1, bias=False))
+            self.norms.append(nn.ModuleList(nn.BatchNorm2d(channels(config, w)) for w in self.widths))
+            in_channels = config.width
+        self.head = nn.Linear(config.width, config.embedding_dim)
+        self.active = 0
+
+    def forward(self, images: Tensor) -> Tensor:
+        width = channels(self.config, self.widths[self.active])
+        x = images
+        in_channels = self.config.in_channels
+        for conv, norms, stride in zip(self.convs, self.norms, self.strides, strict=True):
+            x = F.conv2d(x, conv.weight[:width, :in_channels], stride=stride, padding=1)
+            x = F.relu(norms[self.active](x), inplace=True)
+            in_channels = width
+        pooled = x.mean(dim=(2, 3))
+        return F.normalize(F.linear(pooled, self.head.weight[:, :width], self.head.bias), dim=1)
+
+    def shared_parameters(self) -> list[nn.Parameter]:
+        """Parameters every width uses (the conv and head weights); normalisation is per width."""
+        return [conv.weight for conv in self.convs] + [self.head.weight, self.head.bias]
+
+    @torch.no_grad()
+    def sub_model(self, index: int) -> EmbeddingModel:
+        width = channels(self.config, self.widths[index])
+        model = EmbeddingModel(replace(self.config, width=width))
+        in_channels = self.config.in_channels
+        layers = [m for m in model.backbone.features if not isinstance(m, nn.ReLU)]
+        for i, (conv, norms) in enumerate(zip(self.convs, self.norms, strict=True)):
+            layers[2 * i].weight.copy_(conv.weight[:width, :in_channels])
+            layers[2 * i + 1].load_state_dict(norms[index].state_dict())
+            in_channels = width
+        model.head.weight.copy_(self.head.weight[:, :width])
+        model.head.bias.copy_(self.head.bias)
+        return model.eval()

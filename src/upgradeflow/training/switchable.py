@@ -1,0 +1,133 @@
+"""Training a family of switchable sub-models in one run (SFSC, Wu et al., CVPR 2023).
+
+Every step runs each width on the same batch through one shared classifier. The
+sub-models' losses conflict in magnitude (narrow widths have larger losses) and in
+direction (their gradients on the shared weights can point apart); SFSC handles the
+first with learned uncertainty weights, L = Σ_k exp(-s_k) L_k + s_k, and the second by
+projecting conflicting gradients. Both can be switched off for ablation.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from upgradeflow.compat.gradient_projection import project_conflicting
+from upgradeflow.models.cosine_classifier import CosineClassifier
+from upgradeflow.models.switchable import DEFAULT_WIDTHS, SwitchableEmbeddingModel, check_widths
+from upgradeflow.training.loop import (
+    BatchStream,
+    ExtraLoss,
+    StepOutputs,
+    TrainConfig,
+    TrainResult,
+    autocast,
+    optimiser_and_schedule,
+    progress_bar,
+    resolve_device,
+)
+
+
+@dataclass(frozen=True)
+class SFSCConfig:
+    widths: tuple[float, ...] = DEFAULT_WIDTHS
+    uncertainty_weighting: bool = True
+    gradient_projection: bool = True
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "widths", check_widths(self.widths))
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class SwitchableResult(TrainResult):
+    log_variances: list[float] | None = None  # the learned s_k, one per width
+
+
+def _flat(gradients: list[Tensor | None], parameters: list[nn.Parameter]) -> Tensor:
+    return torch.cat(
+        [(g if g is not None else torch.zeros_like(p)).reshape(-1) for g, p in zip(gradients, parameters, strict=True)]
+    )
+
+
+def _unflatten_into(vector: Tensor, parameters: list[nn.Parameter]) -> None:
+    offset = 0
+    for p in parameters:
+        p.grad = vector[offset : offset + p.numel()].view_as(p).clone()
+        offset += p.numel()
+
+
+def train_switchable(
+    model: SwitchableEmbeddingModel,
+    images: np.ndarray,
+    labels: np.ndarray,
+    num_classes: int,
+    config: TrainConfig,
+    sfsc: SFSCConfig,
+    extra_loss: ExtraLoss | None = None,
+    desc: str = "switchable training",
+    progress: bool = True,
+) -> SwitchableResult:
+    """Train every width of ``model`` with one shared cosine classifier."""
+    torch.manual_seed(config.seed)
+    device = resolve_device(config.device)
+    model = model.to(device).train()
+    classifier = CosineClassifier(model.config.embedding_dim, num_classes, config.scale).to(device)
+    log_variances = nn.Parameter(torch.zeros(len(sfsc.widths), device=device))
+    shared = [*model.shared_parameters(), classifier.weight]
+    shared_ids = {id(p) for p in shared}
+    private = [p for p in model.parameters() if id(p) not in shared_ids]
+    if sfsc.uncertainty_weighting:
+        private.append(log_variances)
+    stream = BatchStream(images, labels, config, device)
+    optimizer, schedule = optimiser_and_schedule(shared + private, config, len(stream))
+    projection_generator = torch.Generator().manual_seed(config.seed + 2)
+    started = time.perf_counter()
+    loss_value = float("nan")
+    with progress_bar(len(stream), desc, progress) as bar:
+        for epoch, batch in stream:
+            optimizer.zero_grad(set_to_none=True)
+            shared_gradients: list[Tensor] = []
+            private_gradient = torch.zeros(sum(p.numel() for p in private), device=device)
+            total = 0.0
+            for k in range(len(sfsc.widths)):
+                model.active = k
+                with autocast(device):
+                    embeddings = model(batch.images)
+                    loss = F.cross_entropy(classifier(embeddings), batch.targets)
+                    if extra_loss is not None:
+                        loss = loss + extra_loss(StepOutputs(batch, embeddings, classifier))
+                if sfsc.uncertainty_weighting:
+                    loss = torch.exp(-log_variances[k]) * loss + log_variances[k]
+                total += float(loss.detach())
+                if sfsc.gradient_projection:
+                    gradients = torch.autograd.grad(loss, shared + private, allow_unused=True)
+                    shared_gradients.append(_flat(list(gradients[: len(shared)]), shared))
+                    private_gradient += _flat(list(gradients[len(shared) :]), private)
+                else:
+                    loss.backward()
+            if sfsc.gradient_projection:
+                _unflatten_into(project_conflicting(shared_gradients, projection_generator), shared)
+                _unflatten_into(private_gradient, private)
+            optimizer.step()
+            schedule.step()
+            loss_value = total
+            bar.set_postfix(epoch=epoch + 1, loss=f"{loss_value:.3f}", refresh=False)
+            bar.update()
+    model.active = 0
+    model.eval()
+    return SwitchableResult(
+        model,
+        classifier.eval(),
+        time.perf_counter() - started,
+        loss_value,
+        extra_loss,
+        [round(float(s), 4) for s in log_variances.detach().cpu()],
+    )

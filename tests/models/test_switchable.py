@@ -1,0 +1,42 @@
+import pytest
+import torch
+
+from upgradeflow.errors import UserInputError
+from upgradeflow.models.config import ModelConfig
+from upgradeflow.models.switchable import SwitchableEmbeddingModel, check_widths
+
+CONFIG = ModelConfig(width=16, depth=3, embedding_dim=8, image_size=16)
+
+
+def test_each_cut_out_width_embeds_exactly_like_the_family():
+    torch.manual_seed(0)
+    family = SwitchableEmbeddingModel(CONFIG)
+    family.train()
+    images = torch.rand(32, 1, 16, 16)
+    for index in range(len(family.widths)):  # give every width's norms their own statistics
+        family.active = index
+        family(images)
+    family.eval()
+    for index, width in enumerate(family.widths):
+        family.active = index
+        sub = family.sub_model(index)
+        assert sub.config.width == round(16 * width)
+        torch.testing.assert_close(sub(images), family(images))
+    assert sum(p.numel() for p in family.sub_model(3).parameters()) < sum(
+        p.numel() for p in family.sub_model(0).parameters()
+    )
+
+
+@pytest.mark.parametrize(
+    ("widths", "message"),
+    [
+        ((0.5, 1.0), "strictly descending"),
+        ((1.0, 1.0), "strictly descending"),
+        ((1.5, 0.5), r"in \(0, 1\]"),
+        ((1.0, 0.0), r"in \(0, 1\]"),
+        ((), "empty"),
+    ],
+)
+def test_bad_width_lists_are_rejected(widths, message):
+    with pytest.raises(UserInputError, match=message):
+        check_widths(widths)
