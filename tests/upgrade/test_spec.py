@@ -34,3 +34,10 @@ def test_a_gallery_of_another_dimension_is_rejected(tmp_path):
     check_gallery_dimension(store, "g", 16, "models:/m/1")
     with pytest.raises(UserInputError, match="stores 16-d embeddings but models:/m/1 embeds 128-d"):
         check_gallery_dimension(store, "g", 128, "models:/m/1")
+
+
+def test_width_checkpoint_names_keep_their_width():
+    from upgradeflow.registry.model_package import width_file
+
+    names = {width_file(w) for w in (1.0, 0.75, 0.5, 0.25)}
+    assert len(names) == 4 and not any("." in n for n in names)

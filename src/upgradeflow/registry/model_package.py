@@ -32,8 +32,9 @@ class EmbeddingPackage(mlflow.pyfunc.PythonModel):
 
 
 def width_file(width: float) -> str:
-    """The checkpoint name of one SFSC sub-model width in a run's files."""
-    return f"model-w{width}"
+    """The checkpoint name of one SFSC sub-model width in a run's files (no dot in it:
+    checkpoints take their suffixes from the name)."""
+    return f"{MODEL_FILE}-w{round(width * 100):03d}"
 
 
 def package_files(directory: Path) -> list[Path]:
