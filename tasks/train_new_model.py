@@ -65,7 +65,7 @@ def work(args: argparse.Namespace) -> dict:
     metadata = {"run_key": key, "old_model": old.uri, "spec": spec.to_dict()}
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp)
-        save_model(trained.new.model, directory / MODEL_FILE, metadata)
+        save_model(trained.model, directory / MODEL_FILE, metadata)
         save_adapter(trained.adapter, directory / FORWARD_ADAPTER_FILE, metadata)
         for width, model in list(trained.widths.items())[1:]:
             save_model(model, directory / width_file(width), {**metadata, "width": width})
@@ -78,7 +78,7 @@ def work(args: argparse.Namespace) -> dict:
             "adapter_cosine_distance": round(trained.adapter_distance, 4),
             "adapter_source": trained.adapter_source,
             "widths": list(trained.widths),
-            "train_seconds": round(trained.new.seconds, 1),
+            "train_seconds": round(trained.seconds, 1),
         }
     write_json(store, record_key, record)  # last: the run counts as finished from here
     return {**_summary(record), "skipped": False}

@@ -19,16 +19,15 @@ from upgradeflow.atomic import write_text_atomic
 from upgradeflow.bench.embedding_export import write_embedding_table
 from upgradeflow.bench.methods import Method
 from upgradeflow.bench.scenarios import Scenario
-from upgradeflow.bench.trainers import TrainedMethod, evolve, old_model_for, train_method
+from upgradeflow.bench.trainers import TrainedMethod, evolve, old_model_for, train_method, train_old_model
 from upgradeflow.data.image_set import ImageSet
 from upgradeflow.errors import UserInputError
 from upgradeflow.evaluation.matrix import criterion, evaluate_pairs, flip_rates, is_compatible
 from upgradeflow.evaluation.plot import plot_tradeoff
 from upgradeflow.evaluation.summary import markdown_table, mean_and_std
 from upgradeflow.models.checkpoint import save_model
-from upgradeflow.models.embedder import EmbeddingModel
-from upgradeflow.training.labels import LabelIndex
-from upgradeflow.training.loop import TrainConfig, TrainResult, embed_images, resolve_device, train_embedding
+from upgradeflow.models.switchable import width_tag
+from upgradeflow.training.loop import TrainConfig, embed_images, resolve_device
 
 
 @dataclass(frozen=True)
@@ -61,27 +60,20 @@ def make_split(data: ImageSet, scenario: Scenario, seed: int) -> BenchSplit:
     )
 
 
-def _train_old(scenario: Scenario, split: BenchSplit, config: TrainConfig, desc: str, progress: bool) -> TrainResult:
-    labels = LabelIndex(split.old_train.identities)
-    return train_embedding(
-        EmbeddingModel(scenario.old_model),
-        split.old_train.images,
-        labels.encode(split.old_train.identities),
-        len(labels),
-        config,
-        desc=desc,
-        progress=progress,
-    )
-
-
-def width_results(trained: TrainedMethod, split: BenchSplit, query_old: np.ndarray, gallery_old: np.ndarray) -> dict:
+def width_results(
+    trained: TrainedMethod, split: BenchSplit, query_emb: dict[str, np.ndarray], gallery_emb: dict[str, np.ndarray]
+) -> dict:
     """SFSC: every query width against every gallery width, and every width against the
-    old gallery; each cross pair must beat the narrower width's self-retrieval."""
-    queries = {"old": query_old} | {name: embed_images(m, split.queries.images) for name, m in trained.models.items()}
-    galleries = {"old": gallery_old} | {
-        name: embed_images(m, split.gallery.images) for name, m in trained.models.items()
-    }
-    names = list(trained.models)
+    old gallery; each cross pair must beat the narrower width's self-retrieval. The full
+    width is ``new`` in the embeddings already computed."""
+    names = [f"w{w}" for w in trained.widths]
+    queries, galleries = (
+        {"old": query_emb["old"], names[0]: query_emb["new"]},
+        {"old": gallery_emb["old"], names[0]: gallery_emb["new"]},
+    )
+    for name, model in zip(names[1:], list(trained.widths.values())[1:], strict=True):
+        queries[name] = embed_images(model, split.queries.images)
+        galleries[name] = embed_images(model, split.gallery.images)
     pairs = [f"{q}/{g}" for q in names for g in names] + [f"{q}/old" for q in names]
     matrix, _ = evaluate_pairs(
         queries, galleries, split.queries.identities, split.gallery.identities, [*pairs, "old/old"]
@@ -109,7 +101,9 @@ def run_seed(
 ) -> dict[str, dict]:
     split = make_split(data, scenario, seed)
     base = replace(train_config, seed=seed)
-    old_result = _train_old(scenario, split, replace(base, epochs=scenario.old_epochs), f"seed {seed} old", progress)
+    old_result = train_old_model(
+        scenario.old_model, split.old_train, replace(base, epochs=scenario.old_epochs), f"seed {seed} old", progress
+    )
     old = old_model_for(old_result, split.old_train, split.train)
     query_emb = {"old": embed_images(old_result.model, split.queries.images)}
     gallery_emb = {"old": embed_images(old_result.model, split.gallery.images)}
@@ -135,7 +129,7 @@ def run_seed(
         trained = train_method(
             method, scenario.new_model, split.train, old, new_config, progress, f"seed {seed} {method.name}"
         )
-        new_model = next(iter(trained.models.values()))
+        new_model = trained.model
         query_emb["new"] = embed_images(new_model, split.queries.images)
         gallery_emb["new"] = embed_images(new_model, split.gallery.images)
         gallery_emb["evolved"] = evolve(trained.adapter, gallery_emb["old"])
@@ -156,10 +150,10 @@ def run_seed(
             **trained.details,
         }
         if method.kind == "sfsc":
-            results[method.name] |= width_results(trained, split, query_emb["old"], gallery_emb["old"])
+            results[method.name] |= width_results(trained, split, query_emb, gallery_emb)
         if checkpoint_dir is not None:
-            for name, model in trained.models.items():
-                suffix = "" if name == "new" else f"-{name}"
+            models = {"": trained.model} | {f"-{width_tag(w)}": m for w, m in list(trained.widths.items())[1:]}
+            for suffix, model in models.items():
                 save_model(
                     model,
                     checkpoint_dir / f"seed{seed}-{method.name}{suffix}",

@@ -1,9 +1,10 @@
-"""Training one benchmark method against a trained old model: the new model (or the
-family of widths), and the forward adapter that evolves the old gallery for it.
+"""Training one method against a frozen old model: the new model (or the family of
+widths), and the forward adapter that evolves the old gallery for it. The benchmark and
+the pipeline's training step both train through here.
 
-Methods without a jointly trained adapter (independent, BCT) get a post-hoc one fitted
-on the training images' embeddings, so every method has a new/evolved row and DMU's
-joint adapter is compared with the best the others could do afterwards.
+Methods without a jointly trained adapter (independent, BCT, SFSC) get a post-hoc one
+fitted on the training images' embeddings, so every method has a new/evolved row and
+DMU's joint adapter is compared with the best the others could do afterwards.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import torch
-from torch import Tensor
+import torch.nn.functional as F
 
 from upgradeflow.bench.methods import Method
 from upgradeflow.compat.bct import influence_term, old_classifier_rows
@@ -33,29 +34,66 @@ from upgradeflow.training.switchable import train_switchable
 class OldModel:
     """The frozen old model with what the compatibility losses need from it."""
 
-    result: TrainResult
-    classes: np.ndarray  # identities it was trained on
+    model: EmbeddingModel
+    rows: torch.Tensor  # the frozen old classifier over the new model's training identities
+    classes: np.ndarray  # identities it was trained on (empty when that is not known)
     train_features: np.ndarray  # its embeddings of the new model's training images
+
+
+@dataclass(frozen=True)
+class PostHocAdapter:
+    """How methods without a joint adapter fit theirs."""
+
+    hidden: int = 256
+    depth: int = 2
+    epochs: int = 30
 
 
 @dataclass
 class TrainedMethod:
-    models: dict[str, EmbeddingModel]  # "new", or one entry per width ("w1.0", ...)
-    adapter: MLPAdapter | None
+    model: EmbeddingModel  # the new model (SFSC: its full width)
+    adapter: MLPAdapter
     adapter_source: str  # "joint" or "post-hoc"
+    adapter_distance: float  # mean cosine distance of ψ(old) to new on the training images
     seconds: float
+    widths: dict[float, EmbeddingModel] = field(default_factory=dict)  # SFSC: every width, full first
     details: dict = field(default_factory=dict)
 
 
-def bct_rows(old: OldModel, train: ImageSet, labels: LabelIndex) -> Tensor:
-    return old_classifier_rows(
-        old.result.classifier.weight, old.classes, labels.identities, old.train_features, train.identities
+def train_old_model(
+    model_config: ModelConfig, images: ImageSet, config: TrainConfig, desc: str, progress: bool
+) -> TrainResult:
+    """The old model: trained alone on its own identities."""
+    labels = LabelIndex(images.identities)
+    return train_embedding(
+        EmbeddingModel(model_config),
+        images.images,
+        labels.encode(images.identities),
+        len(labels),
+        config,
+        desc=desc,
+        progress=progress,
     )
 
 
-def post_hoc_adapter(old_features: np.ndarray, new_features: np.ndarray, seed: int) -> MLPAdapter:
-    config = AdapterConfig(old_features.shape[1], 256, new_features.shape[1], 2, residual=True)
-    return fit_forward_adapter(old_features, new_features, config, seed=seed)[0]
+def old_model_for(result: TrainResult, old_train: ImageSet, train: ImageSet) -> OldModel:
+    """An old model whose trained classifier is at hand: its rows serve the identities it saw."""
+    features = embed_images(result.model, train.images)
+    classes = LabelIndex(old_train.identities).identities
+    rows = old_classifier_rows(
+        result.classifier.weight, classes, LabelIndex(train.identities).identities, features, train.identities
+    )
+    return OldModel(result.model, rows, classes, features)
+
+
+def registered_old_model(model: EmbeddingModel, train: ImageSet) -> OldModel:
+    """An old model known only as an embedding model (a registered one deploys no
+    classifier): every identity's row is the class mean of its old embeddings."""
+    features = embed_images(model, train.images)
+    no_classes = np.array([], dtype=np.int64)
+    identities = LabelIndex(train.identities).identities
+    rows = old_classifier_rows(torch.empty(0, features.shape[1]), no_classes, identities, features, train.identities)
+    return OldModel(model, rows, no_classes, features)
 
 
 def weight_summary(weights: np.ndarray, identities: np.ndarray, old_classes: np.ndarray) -> dict:
@@ -69,6 +107,40 @@ def weight_summary(weights: np.ndarray, identities: np.ndarray, old_classes: np.
     }
 
 
+def _train_new(
+    method: Method,
+    model_config: ModelConfig,
+    train: ImageSet,
+    old: OldModel,
+    config: TrainConfig,
+    desc: str,
+    progress: bool,
+) -> tuple[TrainResult, dict[float, EmbeddingModel], dict]:
+    """The new model (SFSC: its full width), every width, and what the run reports."""
+    labels = LabelIndex(train.identities)
+    targets = labels.encode(train.identities)
+    if method.kind == "sfsc":
+        family = SwitchableEmbeddingModel(model_config, method.sfsc.widths)
+        extra = influence_term(old.rows, config.scale)
+        result = train_switchable(
+            family, train.images, targets, len(labels), config, method.sfsc, extra, desc, progress
+        )
+        widths = {w: family.sub_model(i) for i, w in enumerate(method.sfsc.widths)}
+        result.model = widths[method.sfsc.widths[0]]
+        return result, widths, {"log_variances": result.log_variances}
+    extra, details = None, {}
+    if method.kind == "bct":
+        extra = influence_term(old.rows, config.scale)
+    elif method.kind == "dmu":
+        weights = sample_weights(old.train_features, train.identities, method.dmu)
+        details["weights"] = weight_summary(weights, train.identities, old.classes)
+        extra = DMULoss(method.dmu, old.model, old.rows, weights, model_config.embedding_dim, config.scale)
+    result = train_embedding(
+        EmbeddingModel(model_config), train.images, targets, len(labels), config, extra, desc, progress
+    )
+    return result, {}, details
+
+
 def train_method(
     method: Method,
     model_config: ModelConfig,
@@ -77,57 +149,27 @@ def train_method(
     config: TrainConfig,
     progress: bool,
     desc: str,
+    post_hoc: PostHocAdapter = PostHocAdapter(),
 ) -> TrainedMethod:
-    labels = LabelIndex(train.identities)
-    targets = labels.encode(train.identities)
     started = time.perf_counter()
-    if method.kind == "sfsc":
-        family = SwitchableEmbeddingModel(model_config, method.sfsc.widths)
-        result = train_switchable(
-            family,
-            train.images,
-            targets,
-            len(labels),
-            config,
-            method.sfsc,
-            influence_term(bct_rows(old, train, labels), config.scale),
-            desc,
-            progress,
-        )
-        models = {f"w{w}": family.sub_model(i) for i, w in enumerate(method.sfsc.widths)}
-        seconds = time.perf_counter() - started
-        adapter = post_hoc_adapter(
-            old.train_features, embed_images(models[f"w{method.sfsc.widths[0]}"], train.images), config.seed
-        )
-        return TrainedMethod(models, adapter, "post-hoc", seconds, {"log_variances": result.log_variances})
-    extra, details = None, {}
-    if method.kind == "bct":
-        extra = influence_term(bct_rows(old, train, labels), config.scale)
-    elif method.kind == "dmu":
-        weights = sample_weights(old.train_features, train.identities, method.dmu)
-        details["weights"] = weight_summary(weights, train.identities, old.classes)
-        extra = DMULoss(
-            method.dmu,
-            old.result.model,
-            bct_rows(old, train, labels),
-            weights,
-            model_config.embedding_dim,
-            config.scale,
-        )
-    new = train_embedding(
-        EmbeddingModel(model_config), train.images, targets, len(labels), config, extra, desc, progress
-    )
+    new, widths, details = _train_new(method, model_config, train, old, config, desc, progress)
     seconds = time.perf_counter() - started
-    if isinstance(extra, DMULoss) and extra.adapter is not None:
-        return TrainedMethod({"new": new.model}, extra.adapter, "joint", seconds, details)
-    adapter = post_hoc_adapter(old.train_features, embed_images(new.model, train.images), config.seed)
-    return TrainedMethod({"new": new.model}, adapter, "post-hoc", seconds, details)
+    new_features = embed_images(new.model, train.images)
+    if isinstance(new.extra, DMULoss) and new.extra.adapter is not None:
+        adapter = new.extra.adapter.eval()
+        with torch.inference_mode():
+            evolved = adapter(torch.from_numpy(old.train_features))
+            distance = float((1 - F.cosine_similarity(evolved, torch.from_numpy(new_features))).mean())
+        return TrainedMethod(new.model, adapter, "joint", distance, seconds, widths, details)
+    adapter_config = AdapterConfig(
+        old.train_features.shape[1], post_hoc.hidden, new_features.shape[1], post_hoc.depth, residual=True
+    )
+    adapter, distance = fit_forward_adapter(
+        old.train_features, new_features, adapter_config, epochs=post_hoc.epochs, seed=config.seed
+    )
+    return TrainedMethod(new.model, adapter, "post-hoc", distance, seconds, widths, details)
 
 
 @torch.no_grad()
 def evolve(adapter: MLPAdapter, old_embeddings: np.ndarray) -> np.ndarray:
     return adapter.cpu().eval()(torch.from_numpy(old_embeddings)).numpy().astype(np.float32)
-
-
-def old_model_for(result: TrainResult, old_train: ImageSet, train: ImageSet) -> OldModel:
-    return OldModel(result, LabelIndex(old_train.identities).identities, embed_images(result.model, train.images))

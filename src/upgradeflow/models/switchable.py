@@ -36,6 +36,12 @@ def check_widths(widths: tuple[float, ...]) -> tuple[float, ...]:
     return widths
 
 
+def width_tag(width: float) -> str:
+    """A width in file names, without a dot (checkpoints take their suffix from the
+    name, so ``w0.5`` would be saved as ``w0.pt``): 0.5 is ``w050``."""
+    return f"w{round(width * 100):03d}"
+
+
 def channels(config: ModelConfig, width: float) -> int:
     return max(1, round(width * config.width))
 

@@ -11,6 +11,7 @@ import numpy as np
 from upgradeflow.models.adapter import MLPAdapter, load_adapter
 from upgradeflow.models.checkpoint import load_model
 from upgradeflow.models.embedder import EmbeddingModel
+from upgradeflow.models.switchable import width_tag
 from upgradeflow.training.loop import embed_images
 
 CHECKPOINTS = "checkpoints"
@@ -32,9 +33,8 @@ class EmbeddingPackage(mlflow.pyfunc.PythonModel):
 
 
 def width_file(width: float) -> str:
-    """The checkpoint name of one SFSC sub-model width in a run's files (no dot in it:
-    checkpoints take their suffixes from the name)."""
-    return f"{MODEL_FILE}-w{round(width * 100):03d}"
+    """The checkpoint name of one SFSC sub-model width in a run's files."""
+    return f"{MODEL_FILE}-{width_tag(width)}"
 
 
 def package_files(directory: Path) -> list[Path]:

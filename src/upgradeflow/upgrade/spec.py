@@ -9,12 +9,14 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from upgradeflow.bench.methods import Method
 from upgradeflow.bench.scenarios import SCENARIOS
 from upgradeflow.compat.dmu import DMUConfig
 from upgradeflow.compat.selective import check_weighting
 from upgradeflow.data.image_set import ImageSet
 from upgradeflow.errors import UserInputError
 from upgradeflow.models.switchable import DEFAULT_WIDTHS, check_widths
+from upgradeflow.training.switchable import SFSCConfig
 
 UPGRADE_METHODS = ("dmu", "bct", "independent", "sfsc")
 
@@ -41,6 +43,16 @@ class UpgradeSpec:
             raise UserInputError("adapter hidden size, depth and epochs must be positive")
         check_weighting(self.weighting)
         object.__setattr__(self, "widths", check_widths(self.widths))
+
+    def training_method(self) -> Method:
+        """The method as the trainer takes it, with this spec's settings."""
+        return Method(
+            self.method,
+            self.method,
+            f"pipeline {self.method}",
+            dmu=self.dmu_config() if self.method == "dmu" else None,
+            sfsc=SFSCConfig(self.widths) if self.method == "sfsc" else None,
+        )
 
     def dmu_config(self) -> DMUConfig:
         return DMUConfig(weighting=self.weighting, adapter_hidden=self.adapter_hidden, adapter_depth=self.adapter_depth)
