@@ -28,6 +28,7 @@ def agreement_after_training(compat_loss: str, lambda_fa: float) -> tuple[float,
     """Mean cosine of ψ(old) to new features after a joint run; and the old features
     before and after it."""
     images, labels = toy_images()
+    torch.manual_seed(0)  # the adapter's and the new model's initial weights
     config = TrainConfig(epochs=15, batch_size=16, learning_rate=1e-2, seed=0, device="cpu")
     old = train_embedding(EmbeddingModel(TINY), images, labels, 4, config, progress=False)
     old_features = embed_images(old.model, images)

@@ -64,6 +64,7 @@ def train_old_model(
     model_config: ModelConfig, images: ImageSet, config: TrainConfig, desc: str, progress: bool
 ) -> TrainResult:
     """The old model: trained alone on its own identities."""
+    torch.manual_seed(config.seed)
     labels = LabelIndex(images.identities)
     return train_embedding(
         EmbeddingModel(model_config),
@@ -116,7 +117,11 @@ def _train_new(
     desc: str,
     progress: bool,
 ) -> tuple[TrainResult, dict[float, EmbeddingModel], dict]:
-    """The new model (SFSC: its full width), every width, and what the run reports."""
+    """The new model (SFSC: its full width), every width, and what the run reports.
+
+    Seeded first: the model's and the adapter's initial weights come from torch's global
+    generator, so without it a run would depend on whatever drew from it earlier."""
+    torch.manual_seed(config.seed)
     labels = LabelIndex(train.identities)
     targets = labels.encode(train.identities)
     if method.kind == "sfsc":
