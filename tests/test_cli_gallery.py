@@ -96,3 +96,41 @@ def test_missing_bucket_names_bucket_and_endpoint(capsys, s3_environment):
     status, _, err = run(capsys, "gallery", "list", "g", "--store", "s3://no-such-bucket-here/x")
     line = one_line_error(err, status)
     assert "s3://no-such-bucket-here: no such bucket at" in line and s3_environment["AWS_ENDPOINT_URL"] in line
+
+
+def test_backfill_from_the_command_line(capsys, tmp_path):
+    from tests.backfill.helpers import evolved_gallery, image_dataset, tiny_model
+    from upgradeflow.models.checkpoint import save_model
+    from upgradeflow.store.gallery import Gallery
+    from upgradeflow.store.location import open_store
+
+    store = str(tmp_path / "store")
+    evolved = evolved_gallery(
+        Gallery(open_store(store), "g"), image_dataset(tmp_path / "images.parquet"), make_adapter(tmp_path / "a")
+    )
+    model = save_model(tiny_model(2), tmp_path / "new.pt")
+    small = save_model(tiny_model(2, dim=8), tmp_path / "small.pt")
+    s = ["--store", store, "--data-dir", str(tmp_path), "--no-progress"]
+    backfill = ["gallery", "backfill", "g", "--model", str(model)]
+
+    status, out, _ = run(capsys, *backfill, "--shard", "0", *s)
+    summary = json.loads(out)
+    assert status == 0 and summary["from"] == evolved and summary["written"] == [0]
+    assert (summary["fraction"], summary["order"], summary["committed"]) == (0.25, "worst-first", False)
+    listing = run(capsys, "gallery", "list", "g", "--store", store)[1]
+    assert "backfilled 25.0% (1/4 shards, worst-first order)" in listing
+
+    for args, message in [
+        (["--order", "random"], "already planned in worst-first order"),
+        (["--order", "best-first"], "unknown backfill ordering 'best-first'"),
+        (["--shard", "4"], "no backfill shard 4 (it has 4)"),
+    ]:
+        status, _, err = run(capsys, *backfill, *args, *s)
+        assert message in one_line_error(err, status)
+    status, _, err = run(capsys, "gallery", "backfill", "g", "--model", str(small), *s)
+    assert "embeds 8-d" in one_line_error(err, status)
+
+    status, out, _ = run(capsys, *backfill, "--order", "worst-first", *s)
+    summary = json.loads(out)
+    assert status == 0 and summary["written"] == [1, 2, 3] and summary["fraction"] == 1.0
+    assert run(capsys, "gallery", "commit", "g", summary["to"], "--store", store)[0] == 0

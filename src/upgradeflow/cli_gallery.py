@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from pathlib import Path
 
+from upgradeflow.errors import UserInputError
 from upgradeflow.store.location import default_store_uri
 
 
@@ -49,13 +51,19 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    versions = open_gallery(args).versions()
+    gallery = open_gallery(args)
+    versions = gallery.versions()
     if not versions:
         print(f"{args.name}: no versions")
     for v in versions:
+        producer = v.producer
+        if v.producer == "backfill" and v.state == "staged":
+            from upgradeflow.backfill.progress import backfill_progress
+
+            producer = backfill_progress(gallery, v.version).describe()
         print(
             f"{v.version:32} {v.state:9} {v.rows:>12} rows  {v.shards:>5} shards  "
-            f"parent={v.parent or '-'}  {v.producer}  {v.created_at}"
+            f"parent={v.parent or '-'}  {producer}  {v.created_at}"
         )
     return 0
 
@@ -113,6 +121,42 @@ def cmd_evolve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_backfill(args: argparse.Namespace) -> int:
+    from upgradeflow.backfill.extraction import backfill_shard, load_embedding_model, model_digest
+    from upgradeflow.backfill.planning import BackfillRequest, plan_backfill
+    from upgradeflow.backfill.progress import backfill_progress
+    from upgradeflow.data.sources import SourceResolver
+    from upgradeflow.runtime import configure_torch
+
+    configure_torch(args.threads)
+    gallery = open_gallery(args)
+    source = gallery.resolve(args.source_version)
+    model = load_embedding_model(args.model)
+    digest = model_digest(model)
+    target = args.to or f"{source}.backfill-{digest[:8]}"
+    request = BackfillRequest(args.model, digest, model.config.embedding_dim, args.order or "worst-first", args.seed)
+    progress = not args.no_progress
+    plan = plan_backfill(
+        gallery, source, target, request, shard_rows=args.shard_rows, resume_policy=args.order, progress=progress
+    )
+    if args.shard is not None and not 0 <= args.shard < plan.shards:
+        raise UserInputError(f"{gallery.where(target)}: no backfill shard {args.shard} (it has {plan.shards})")
+    resolver = SourceResolver(args.data_dir or default_data_dir(), progress=progress)
+    shards = [args.shard] if args.shard is not None else range(plan.shards)
+    written = [
+        index
+        for index in shards
+        if backfill_shard(gallery, target, index, model, resolver, batch_rows=args.batch_rows, progress=progress)[1]
+    ]
+    state = backfill_progress(gallery, target).to_dict()
+    print(json.dumps({"gallery": gallery.name, "from": source, "to": target, "written": written, **state}))
+    return 0
+
+
+def default_data_dir() -> Path:
+    return Path(os.environ.get("UPGRADEFLOW_DATA", "data"))
+
+
 def add_gallery_parser(commands: argparse._SubParsersAction) -> None:
     gallery = commands.add_parser("gallery", help="versioned embedding galleries").add_subparsers(
         dest="action", required=True
@@ -150,5 +194,22 @@ def add_gallery_parser(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--shard", type=int, help="one shard (a mapped task); default: all")
     p.add_argument("--to", help="target version (default: <from>.evolved-<adapter sha256 prefix>)")
     p.add_argument("--batch-rows", type=int, default=65_536)
+    p.add_argument("--threads", type=int, help="torch threads (default: UPGRADEFLOW_THREADS or all cores)")
+    p.add_argument("--no-progress", action="store_true")
+
+    p = sub("backfill", "re-extract a version from its sources with a new model, in a stored order", cmd_backfill)
+    p.add_argument("--model", required=True, help="models:/NAME@ALIAS, models:/NAME/VERSION or a checkpoint .pt")
+    p.add_argument("--from", dest="source_version", help="version to backfill (default: the live one)")
+    p.add_argument("--shard", type=int, help="one backfill shard (a mapped task); default: all")
+    p.add_argument("--to", help="target version (default: <from>.backfill-<model sha256 prefix>)")
+    p.add_argument(
+        "--order",
+        help="worst-first, residual-first or random (default: worst-first when planning; "
+        "a resumed backfill keeps its stored order)",
+    )
+    p.add_argument("--seed", type=int, default=0, help="seed of the random order")
+    p.add_argument("--shard-rows", type=int, help="rows per backfill shard (default: as many shards as the source)")
+    p.add_argument("--data-dir", type=Path, help="the sources' datasets (default: $UPGRADEFLOW_DATA or data)")
+    p.add_argument("--batch-rows", type=int, default=2048, help="images per model call")
     p.add_argument("--threads", type=int, help="torch threads (default: UPGRADEFLOW_THREADS or all cores)")
     p.add_argument("--no-progress", action="store_true")

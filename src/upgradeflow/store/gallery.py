@@ -71,7 +71,8 @@ class Gallery(VersionedSeries):
         except FileNotFoundError:
             return None
 
-    def _staged_records(self, version: str) -> dict[int, ShardRecord]:
+    def finished_shards(self, version: str) -> dict[int, ShardRecord]:
+        """Records of the shards of ``version`` written so far, by index (its progress)."""
         keys = self.store.list(self.version_key(version, "shards"))
         records = [ShardRecord.from_json(self.store.read(k)) for k in keys if k.endswith(".json")]
         return {r.index: r for r in records}
@@ -94,7 +95,7 @@ class Gallery(VersionedSeries):
                     )
                 )
             elif (plan := self.plan(version)) is not None:
-                done = self._staged_records(version)
+                done = self.finished_shards(version)
                 rows.append(
                     VersionInfo(
                         version,
@@ -187,7 +188,7 @@ class Gallery(VersionedSeries):
         plan = self.plan(version)
         if plan is None:
             raise UserInputError(f"{self.where(version)}: nothing staged under this version")
-        records = self._staged_records(version)
+        records = self.finished_shards(version)
         missing = [i for i in range(plan.shards) if i not in records]
         if missing:
             raise UserInputError(
