@@ -1,6 +1,8 @@
 """``model_upgrade``: train a compatible new model, register it, gate it, evolve the
-live gallery shard by shard into its space, index it, make it live and promote the
-model (DESIGN §1). Steps come from ``tasks/`` through the factory in ``_steps``."""
+live gallery shard by shard into its space, index it and make it live; then backfill it
+(re-extract every item with the new model, worst first, while the evolved gallery
+serves), index the backfill, swap both in and promote the model (DESIGN §1). Steps come
+from ``tasks/`` through the factory in ``steps``."""
 
 from __future__ import annotations
 
@@ -49,6 +51,12 @@ RUN_KEY = "{{ ti.xcom_pull(task_ids='train_new_model')['run_key'] }}"
         "compatibility_metrics": Param("map@100,top1", enum=["map@100,top1", "map@100", "top1"]),
         "max_new_new_regression": Param(0.0, type="number", minimum=0),
         "min_new_evolved": Param(0.0, type="number", minimum=0, maximum=100),
+        "backfill_order": Param(
+            "worst-first",
+            enum=["worst-first", "residual-first", "random"],
+            description="which items the backfill re-extracts first; worst-first needs the gallery's identities "
+            "and fails without them (choose residual-first then)",
+        ),
         "shard_concurrency": Param(4, type="integer", minimum=1, maximum=64),
         "max_map_length": Param(256, type="integer", minimum=1, maximum=4096),
     },
@@ -96,9 +104,24 @@ def model_upgrade():
     seal = step("seal_evolved", [*run, *gallery], trigger_rule="none_failed")
     build_index = mapped_step("build_index_shard", [*run, *gallery, *index], lanes)
     commit = step("commit_evolved", [*run, *gallery, *index], trigger_rule="none_failed", outlets=[GALLERY_ASSET])
+    backfill_lanes = step(
+        "plan_backfill",
+        [
+            *run, *model, *gallery,
+            "--backfill-order", "{{ params.backfill_order }}",
+            "--seed", "{{ params.seed }}",
+            "--shard-concurrency", "{{ params.shard_concurrency }}",
+            "--max-map-length", "{{ params.max_map_length }}",
+        ],
+        trigger_rule="none_failed",
+    )  # fmt: skip
+    backfill = mapped_step("backfill_shard", [*run, *gallery], backfill_lanes)
+    final_index = step("build_final_index", [*run, *gallery, *index], trigger_rule="none_failed")
+    swap = step("swap_backfilled", [*run, *gallery, *index], trigger_rule="none_failed", outlets=[GALLERY_ASSET])
     promote = step("promote", [*run, *model, *gallery, *index], trigger_rule="none_failed", outlets=[CHAMPION_ASSET])
 
-    train >> evaluate >> register >> gate >> lanes >> evolve >> seal >> build_index >> commit >> promote
+    train >> evaluate >> register >> gate >> lanes >> evolve >> seal >> build_index >> commit
+    commit >> backfill_lanes >> backfill >> final_index >> swap >> promote
 
 
 model_upgrade()

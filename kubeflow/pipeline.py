@@ -197,6 +197,67 @@ def commit_evolved(
 
 
 @dsl.container_component
+def plan_backfill(
+    run_key: str,
+    model_name: str,
+    gallery: str,
+    backfill_order: str,
+    seed: int,
+    shard_concurrency: int,
+    max_map_length: int,
+    lanes: dsl.OutputPath(list),
+) -> dsl.ContainerSpec:
+    """Store the backfill order once; the lanes of backfill shards to fan out over."""
+    return dsl.ContainerSpec(
+        image=DEFAULT_IMAGE,
+        command=_command("plan_backfill", lanes),
+        args=[
+            "--run-key", run_key,
+            "--model-name", model_name,
+            "--gallery", gallery,
+            "--backfill-order", backfill_order,
+            "--seed", seed,
+            "--shard-concurrency", shard_concurrency,
+            "--max-map-length", max_map_length,
+        ],
+    )  # fmt: skip
+
+
+@dsl.container_component
+def backfill_shard(run_key: str, gallery: str, shards: str, result: dsl.OutputPath(str)) -> dsl.ContainerSpec:
+    """Re-extract one lane of backfill shards with the new model."""
+    return dsl.ContainerSpec(
+        image=DEFAULT_IMAGE,
+        command=_command("backfill_shard", result),
+        args=["--run-key", run_key, "--gallery", gallery, "--shards", shards],
+    )
+
+
+@dsl.container_component
+def build_final_index(
+    run_key: str, gallery: str, index: str, index_kind: str, result: dsl.OutputPath(str)
+) -> dsl.ContainerSpec:
+    """Seal the backfilled gallery and build its index."""
+    return dsl.ContainerSpec(
+        image=DEFAULT_IMAGE,
+        command=_command("build_final_index", result),
+        args=["--run-key", run_key, "--gallery", gallery, "--index", index, "--index-kind", index_kind],
+    )
+
+
+@dsl.container_component
+def swap_backfilled(
+    run_key: str, gallery: str, index: str, index_kind: str, result: dsl.OutputPath(str)
+) -> dsl.ContainerSpec:
+    """Make the backfilled gallery and its index live."""
+    return dsl.ContainerSpec(
+        image=DEFAULT_IMAGE,
+        command=_command("swap_backfilled", result),
+        args=["--run-key", run_key, "--gallery", gallery, "--index", index, "--index-kind", index_kind],
+    )
+
+
+@dsl.container_component
 def promote(
     run_key: str, model_name: str, gallery: str, index: str, index_kind: str, result: dsl.OutputPath(str)
 ) -> dsl.ContainerSpec:
@@ -255,7 +316,7 @@ def build_pipeline(options: CompileOptions) -> Callable:
     @dsl.pipeline(
         name=PIPELINE_NAME,
         description="Train a compatible new embedding model, gate it, evolve the gallery into its space, "
-        "index it, make it live and promote the model.",
+        "index it, make it live, backfill it with the new model, swap the backfill in and promote the model.",
     )
     def model_upgrade(
         old_model: str = "models:/upgradeflow-glyphs@champion",
@@ -273,6 +334,7 @@ def build_pipeline(options: CompileOptions) -> Callable:
         compatibility_metrics: str = "map@100,top1",
         max_new_new_regression: float = 0.0,
         min_new_evolved: float = 0.0,
+        backfill_order: str = "worst-first",
         shard_concurrency: int = 4,
         max_map_length: int = 256,
     ):
@@ -327,10 +389,30 @@ def build_pipeline(options: CompileOptions) -> Callable:
         committed = step(
             commit_evolved(run_key=key, gallery=gallery, index=index, index_kind=index_kind), "commit_evolved"
         ).after(indexed)
+        backfill_plan = step(
+            plan_backfill(
+                run_key=key,
+                model_name=model_name,
+                gallery=gallery,
+                backfill_order=backfill_order,
+                seed=seed,
+                shard_concurrency=shard_concurrency,
+                max_map_length=max_map_length,
+            ),
+            "plan_backfill",
+        ).after(committed)
+        with dsl.ParallelFor(items=backfill_plan.output, parallelism=options.parallelism) as lane:
+            backfilled = step(backfill_shard(run_key=key, gallery=gallery, shards=lane.shards), "backfill_shard")
+        final_index = step(
+            build_final_index(run_key=key, gallery=gallery, index=index, index_kind=index_kind), "build_final_index"
+        ).after(backfilled)
+        swapped = step(
+            swap_backfilled(run_key=key, gallery=gallery, index=index, index_kind=index_kind), "swap_backfilled"
+        ).after(final_index)
         step(
             promote(run_key=key, model_name=model_name, gallery=gallery, index=index, index_kind=index_kind),
             "promote",
-        ).after(committed)
+        ).after(swapped)
 
     return model_upgrade
 

@@ -56,6 +56,23 @@ def evolution(store: ObjectStore, key: str, gallery_name: str):
     return gallery, evolution_target(gallery, finished_run(store, key)["adapter_sha256"])
 
 
+def backfill(store: ObjectStore, key: str, gallery_name: str):
+    """The gallery, and which evolved version run ``key`` backfills into which."""
+    from upgradeflow.store.gallery import Gallery
+    from upgradeflow.upgrade.backfill import backfill_target
+
+    gallery = Gallery(store, gallery_name)
+    return gallery, backfill_target(gallery, finished_run(store, key)["adapter_sha256"], key)
+
+
+def new_model(store: ObjectStore, key: str):
+    """Run ``key``'s new embedding model, loaded from its checkpoint in the store."""
+    from upgradeflow.models.checkpoint import load_model
+    from upgradeflow.registry.model_package import MODEL_FILE
+
+    return load_model(run_files(store, key) / f"{MODEL_FILE}.pt")
+
+
 def promoted_version(model_name: str, key: str):
     """The registered version of run ``key`` when it is already the champion, else None:
     a promoted run is finished, and re-running it must change nothing."""

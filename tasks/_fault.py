@@ -1,6 +1,7 @@
 """Fault injection for resilience tests: ``UPGRADEFLOW_FAIL_ONCE=STEP:MARKER`` makes
 ``STEP`` fail at its injection point the first time only (the marker file remembers),
-so a test can show that a retry finishes the work without duplicates or partial output."""
+so a test can show that a retry finishes the work without duplicates or partial output.
+Several steps can each fail once: ``STEP:MARKER,STEP:MARKER``."""
 
 from __future__ import annotations
 
@@ -13,12 +14,12 @@ class InjectedFault(RuntimeError):
 
 
 def fail_once(step: str) -> None:
-    spec = os.environ.get("UPGRADEFLOW_FAIL_ONCE", "")
-    name, _, marker = spec.partition(":")
-    if name != step or not marker:
-        return
-    try:
-        Path(marker).touch(exist_ok=False)
-    except FileExistsError:
-        return
-    raise InjectedFault(f"{step}: injected fault (UPGRADEFLOW_FAIL_ONCE)")
+    for spec in os.environ.get("UPGRADEFLOW_FAIL_ONCE", "").split(","):
+        name, _, marker = spec.partition(":")
+        if name != step or not marker:
+            continue
+        try:
+            Path(marker).touch(exist_ok=False)
+        except FileExistsError:
+            return
+        raise InjectedFault(f"{step}: injected fault (UPGRADEFLOW_FAIL_ONCE)")

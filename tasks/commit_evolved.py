@@ -26,13 +26,25 @@ def work(args: argparse.Namespace) -> dict:
 
     store = open_store(args)
     gallery, target = evolution(store, args.run_key, args.gallery)
-    spec = index_spec(args.index_kind)
     catalog = IndexCatalog(store, args.index)
+    if target.backfilled:  # its backfill replaced it: making it live again would undo that
+        live = (gallery.pointer().current, catalog.pointer().current)
+        return {"gallery_version": live[0], "index_version": live[1], "changed": False}
+    spec = index_spec(args.index_kind)
     index_version = index_version_name(target.target, spec)
     if catalog.seal(gallery, target.target, index_version, spec) is None:
         raise UserInputError(f"{catalog.where(index_version)}: not every shard is indexed yet")
+    return make_live(gallery, catalog, target.target, index_version)
+
+
+def make_live(gallery, catalog, version: str, index_version: str) -> dict:
+    """Commit a sealed gallery version (only while its parent is live) and swap its index in.
+
+    A crash between the two leaves the gallery ahead of the index; a retry finds the
+    gallery committed and finishes the swap.
+    """
     before = (gallery.pointer().current, catalog.pointer().current)
-    gallery_pointer = gallery.commit(target.target, verify=False)  # verified when sealed
+    gallery_pointer = gallery.commit(version, verify=False)  # verified when sealed
     index_pointer = catalog.swap(index_version)
     return {
         "gallery_version": gallery_pointer.current,

@@ -1,5 +1,6 @@
-"""Step 8: move the ``champion`` alias to the challenger, tagged with the gallery and
-index versions it made live and the champion it replaced (what rollback restores)."""
+"""Step 8: move the ``champion`` alias to the challenger once its backfilled gallery is
+live, tagged with the gallery and index versions the upgrade made live (evolved, then
+backfilled), the ones it replaced and the champion it replaced (what rollback restores)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import argparse
 import sys
 
 from tasks import _step
-from tasks._context import evolution, open_store, use_registry
+from tasks._context import backfill, open_store, use_registry
 from tasks.build_index_shard import index_spec
 
 
@@ -28,23 +29,26 @@ def work(args: argparse.Namespace) -> dict:
 
     store = open_store(args)
     use_registry(args)
-    gallery, target = evolution(store, args.run_key, args.gallery)
+    gallery, target = backfill(store, args.run_key, args.gallery)
     if not target.done:
-        raise UserInputError(f"{gallery.where()}: {target.target} is not live; commit it before promoting")
+        raise UserInputError(f"{gallery.where()}: {target.target} is not live; swap the backfill in before promoting")
     challenger = find_version(args.model_name, args.run_key)
     if challenger is None:
         raise UserInputError(f"run {args.run_key}: no registered version of {args.model_name}")
     champion = alias_version(args.model_name, CHAMPION)
     if champion == challenger.version:
         return {"champion": challenger.uri, "changed": False}
+    spec = index_spec(args.index_kind)
     tag_version(
         challenger,
         {
             "upgradeflow.gallery": args.gallery,
             "upgradeflow.gallery_version": target.target,
-            "upgradeflow.gallery_parent": target.source,
+            "upgradeflow.gallery_evolved": target.source,
+            "upgradeflow.gallery_parent": target.before,
             "upgradeflow.index": args.index,
-            "upgradeflow.index_version": index_version_name(target.target, index_spec(args.index_kind)),
+            "upgradeflow.index_version": index_version_name(target.target, spec),
+            "upgradeflow.index_evolved": index_version_name(target.source, spec),
             "upgradeflow.previous_champion": champion or "",
         },
     )

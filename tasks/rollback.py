@@ -1,6 +1,7 @@
-"""The rollback DAG's step: undo the last promotion. The gallery and index pointers go
-back only while they still point where that promotion put them, and the ``champion``
-alias moves last, so a retried rollback finishes instead of stepping back twice."""
+"""The rollback DAG's step: undo the last promotion. The gallery and index pointers step
+back only while they still point at a version that upgrade made live (its backfilled
+version, then its evolved one), and the ``champion`` alias moves last, so a retried
+rollback finishes instead of stepping back too far."""
 
 from __future__ import annotations
 
@@ -33,12 +34,11 @@ def work(args: argparse.Namespace) -> dict:
     gallery = Gallery(store, tags["upgradeflow.gallery"])
     catalog = IndexCatalog(store, tags["upgradeflow.index"])
     moved = []
-    if catalog.pointer().current == tags["upgradeflow.index_version"]:
-        catalog.rollback()
-        moved.append("index")
-    if gallery.pointer().current == tags["upgradeflow.gallery_version"]:
-        gallery.rollback()
-        moved.append("gallery")
+    for name, series in (("index", catalog), ("gallery", gallery)):
+        made_live = {tags[f"upgradeflow.{name}_version"], tags.get(f"upgradeflow.{name}_evolved")} - {None}
+        while series.pointer().current in made_live:
+            series.rollback()
+            moved.append(name)
     tag_version(champion, {"upgradeflow.rolled_back": "true"})
     set_alias(ModelRef(args.model_name, previous), CHAMPION)
     return {

@@ -2,8 +2,9 @@
 the project's Ceph RGW S3 server and a real MLflow tracking server.
 
 One deployment goes through: bootstrap; an upgrade stopped by its gate; the same
-upgrade passing, with an injected fault in a mapped evolution task that Airflow
-retries; the same upgrade again (nothing may change); and a rollback.
+upgrade passing, with an injected fault in a mapped evolution task and another in a
+mapped backfill task, both retried by Airflow; the same upgrade again (nothing may
+change); and a rollback.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ OLD_MODEL = f"models:/{MODEL}/1"
 GALLERY = INDEX = "glyphs"
 STEPS = [
     "train_new_model", "evaluate", "register", "gate", "plan_shards", "evolve_shard",
-    "seal_evolved", "build_index_shard", "commit_evolved", "promote",
+    "seal_evolved", "build_index_shard", "commit_evolved", "plan_backfill", "backfill_shard",
+    "build_final_index", "swap_backfilled", "promote",
 ]  # fmt: skip
 IMPOSSIBLE = {"min_new_evolved": 100.0}
 # Quick mode gates on mAP@100 alone: top-1 saturates on its 200 held-out identities.
@@ -101,16 +103,18 @@ def deployment(s3_environment, s3_bucket_module, mlflow_server, full_glyphs_dir,
 @pytest.fixture(scope="module")
 def lifecycle(deployment: Deployment, tmp_path_factory) -> dict:
     """Run the whole sequence once; the tests below read what each run left."""
-    marker = tmp_path_factory.mktemp("fault") / "evolve_shard.failed"
+    faults = tmp_path_factory.mktemp("fault")
+    markers = [faults / "evolve_shard.failed", faults / "backfill_shard.failed"]
     runs: dict = {"bootstrap": deployment.run("bootstrap", {}, "bootstrap")}
     runs["after_bootstrap"] = deployment.snapshot()
     upgrade = {"old_model": OLD_MODEL}
     runs["gated"] = deployment.run("model_upgrade", {**upgrade, **IMPOSSIBLE}, "gated")
     runs["after_gated"] = deployment.snapshot()
+    fail_once = ",".join(f"{m.name.split('.')[0]}:{m}" for m in markers)
     runs["upgrade"] = deployment.run(
-        "model_upgrade", {**upgrade, **PASSING}, "upgrade", UPGRADEFLOW_FAIL_ONCE=f"evolve_shard:{marker}"
+        "model_upgrade", {**upgrade, **PASSING}, "upgrade", UPGRADEFLOW_FAIL_ONCE=fail_once
     )
-    runs["fault_fired"] = marker.exists()
+    runs["faults_fired"] = [m.exists() for m in markers]
     runs["after_upgrade"] = deployment.snapshot()
     runs["again"] = deployment.run("model_upgrade", {**upgrade, **PASSING}, "again")
     runs["after_again"] = deployment.snapshot()
@@ -154,43 +158,80 @@ def test_gate_reason_is_on_the_mlflow_run(lifecycle, deployment):
     assert "upgradeflow.gate_reason" in run.data.tags
 
 
-def test_upgrade_commits_evolved_gallery_and_index_and_promotes(lifecycle, deployment):
+def test_upgrade_evolves_then_backfills_the_gallery_and_promotes(lifecycle, deployment):
     upgrade = lifecycle["upgrade"]
     assert upgrade["state"] == "success"
     assert all(t["state"] == "success" for t in upgrade["tasks"])
     after = lifecycle["after_upgrade"]
-    gallery_version = json.loads(after["gallery"])["current"]
-    assert gallery_version.startswith(f"{MODEL}-v1.evolved-")
-    assert json.loads(after["gallery"])["previous"] == f"{MODEL}-v1"
-    assert json.loads(after["index"])["current"] == f"{gallery_version}.flat"
+    pointer = json.loads(after["gallery"])
+    evolved, backfilled = pointer["previous"], pointer["current"]
+    assert evolved.startswith(f"{MODEL}-v1.evolved-") and backfilled.startswith(f"{evolved}.backfill-")
+    assert pointer["history"] == [f"{MODEL}-v1", evolved, backfilled]
+    index = json.loads(after["index"])
+    assert index["history"] == [f"{MODEL}-v1.flat", f"{evolved}.flat", f"{backfilled}.flat"]
     assert after["aliases"] == {"champion": "2", "challenger": "2"}
     tags = after["versions"]["2"]
-    assert tags["upgradeflow.gallery_version"] == gallery_version
+    assert tags["upgradeflow.gallery_version"] == backfilled
+    assert (tags["upgradeflow.gallery_evolved"], tags["upgradeflow.gallery_parent"]) == (evolved, f"{MODEL}-v1")
     assert tags["upgradeflow.previous_champion"] == "1"
     assert tags["upgradeflow.gate"] == "passed"
-    labels = sorted(t["label"] for t in upgrade["tasks"] if t["task_id"] == "evolve_shard")
-    assert labels == ["shards 0-1", "shards 2-3"]  # two lanes, named by their shards
+    for step in ("evolve_shard", "backfill_shard"):
+        labels = sorted(t["label"] for t in upgrade["tasks"] if t["task_id"] == step)
+        assert labels == ["shards 0-1", "shards 2-3"], step  # two lanes, named by their shards
 
 
-def test_retried_step_leaves_no_duplicate_or_partial_shard(lifecycle, deployment):
+def test_live_gallery_holds_the_new_models_embeddings_in_worst_first_order(lifecycle, deployment, full_glyphs_dir):
+    import numpy as np
+
+    from tests.store.helpers import read_version
+    from upgradeflow.backfill.extraction import embed_batch
+    from upgradeflow.backfill.planning import order_slice
+    from upgradeflow.backfill.progress import backfill_progress
+    from upgradeflow.data.sources import SourceResolver
+    from upgradeflow.registry.versions import ModelRef, load_package
+    from upgradeflow.store.gallery import Gallery
+    from upgradeflow.store.location import open_store
+    from upgradeflow.store.shard_format import embeddings_of
+
+    gallery = Gallery(open_store(deployment.store), GALLERY)
+    live = gallery.manifest(json.loads(lifecycle["after_upgrade"]["gallery"])["current"])  # before the rollback
+    assert (live["producer"]["kind"], live["producer"]["order"]) == ("backfill", "worst-first")
+    assert live["producer"]["model"] == f"models:/{MODEL}/2"
+    progress = backfill_progress(gallery, live["version"])
+    assert progress.committed and progress.fraction == 1.0
+    table = read_version(gallery, live["version"])
+    shards = range(len(live["shards"]))
+    ordered = [i for n in shards for i in order_slice(gallery, live["version"], n).column("id").to_pylist()]
+    assert table.column("id").to_pylist() == ordered  # backfill shard N holds the Nth run of the order
+    old_ids = read_version(gallery, f"{MODEL}-v1").column("id").to_pylist()
+    assert sorted(ordered) == sorted(old_ids) and len(set(ordered)) == len(ordered)  # every item exactly once
+    model = load_package(ModelRef(MODEL, "2")).model
+    images = SourceResolver(full_glyphs_dir).images(table.column("source").to_pylist())
+    np.testing.assert_allclose(embeddings_of(table), embed_batch(model, images), atol=1e-5)
+
+
+def test_retried_steps_leave_no_duplicate_or_partial_shard(lifecycle, deployment):
     from upgradeflow.store.gallery import Gallery
     from upgradeflow.store.location import open_store
 
-    assert lifecycle["fault_fired"]
-    tries = sorted(t["try_number"] for t in lifecycle["upgrade"]["tasks"] if t["task_id"] == "evolve_shard")
-    assert tries == [1, 2]  # one lane failed once and was retried
+    assert lifecycle["faults_fired"] == [True, True]
+    for step in ("evolve_shard", "backfill_shard"):
+        tries = sorted(t["try_number"] for t in lifecycle["upgrade"]["tasks"] if t["task_id"] == step)
+        assert tries == [1, 2], step  # one lane failed once and was retried
     gallery = Gallery(open_store(deployment.store), GALLERY)
-    live, parent = gallery.manifest(), gallery.manifest(f"{MODEL}-v1")
-    assert [s["rows"] for s in live["shards"]] == [s["rows"] for s in parent["shards"]]
-    ids = []
-    for index in range(len(live["shards"])):
-        with gallery.open_shard(live["version"], index) as (path, _):  # checks the sha256
-            import pyarrow.parquet as pq
+    parent = gallery.manifest(f"{MODEL}-v1")
+    for version in json.loads(lifecycle["after_upgrade"]["gallery"])["history"][1:]:
+        manifest = gallery.manifest(version)
+        assert manifest["rows"] == parent["rows"] and len(manifest["shards"]) == len(parent["shards"])
+        ids = []
+        for index in range(len(manifest["shards"])):
+            with gallery.open_shard(version, index) as (path, _):  # checks the sha256
+                import pyarrow.parquet as pq
 
-            ids += pq.read_table(path, columns=["id"]).column("id").to_pylist()
-    assert len(ids) == len(set(ids)) == live["rows"]
-    shard_files = [k for k in lifecycle["after_upgrade"]["store_keys"] if live["version"] + "/shards/" in k]
-    assert len([k for k in shard_files if k.endswith(".parquet")]) == len(live["shards"])
+                ids += pq.read_table(path, columns=["id"]).column("id").to_pylist()
+        assert len(ids) == len(set(ids)) == manifest["rows"]
+        shard_files = [k for k in lifecycle["after_upgrade"]["store_keys"] if version + "/shards/" in k]
+        assert len([k for k in shard_files if k.endswith(".parquet")]) == len(manifest["shards"])
 
 
 def test_metrics_matrix_and_reports_are_logged(lifecycle, deployment):
@@ -218,9 +259,8 @@ def test_metrics_matrix_and_reports_are_logged(lifecycle, deployment):
 def test_second_run_with_same_inputs_changes_nothing(lifecycle):
     assert lifecycle["again"]["state"] == "success"
     assert lifecycle["after_again"] == lifecycle["after_upgrade"]
-    assert states(lifecycle["again"], "evolve_shard") == [("skipped", 0)] or not states(
-        lifecycle["again"], "evolve_shard"
-    )
+    for step in ("evolve_shard", "backfill_shard"):
+        assert states(lifecycle["again"], step) == [("skipped", 0)] or not states(lifecycle["again"], step)
 
 
 def test_rollback_restores_champion_gallery_and_index(lifecycle):

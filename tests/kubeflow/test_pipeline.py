@@ -27,11 +27,14 @@ DAG_DEFAULTS_FILE = REPO / "dags" / "dag_defaults.py"
 KFP_PYTHON_ENV = "UPGRADEFLOW_KFP_PYTHON"
 DEFAULT_IMAGE = "upgradeflow:0.1.0"
 OTHER_IMAGE = "registry.example.com/upgradeflow:9.9.9"
-EXPECTED_STEPS = {
+ORDER = [
     "train_new_model", "evaluate", "register", "gate", "plan_shards",
-    "evolve_shard", "seal_evolved", "build_index_shard", "commit_evolved", "promote",
-}  # fmt: skip
-MAPPED_STEPS = {"evolve_shard", "build_index_shard"}
+    "evolve_shard", "seal_evolved", "build_index_shard", "commit_evolved",
+    "plan_backfill", "backfill_shard", "build_final_index", "swap_backfilled", "promote",
+]  # fmt: skip
+EXPECTED_STEPS = set(ORDER)
+# Mapped step to the planning step whose lanes it loops over.
+MAPPED_STEPS = {"evolve_shard": "plan_shards", "build_index_shard": "plan_shards", "backfill_shard": "plan_backfill"}
 PARAMETER_TYPES = {bool: "BOOLEAN", int: "NUMBER_INTEGER", float: "NUMBER_DOUBLE", str: "STRING"}
 
 
@@ -256,8 +259,8 @@ def test_run_key_reaches_every_later_step(spec: dict[str, Any]) -> None:
 
 
 def test_lanes_fan_out_in_parallel_loops(spec: dict[str, Any]) -> None:
-    plan_name, _ = step_task(spec, "plan_shards")
-    for step in MAPPED_STEPS:
+    for step, planner in MAPPED_STEPS.items():
+        plan_name, _ = step_task(spec, planner)
         _, loop = loop_of(spec, step)
         assert loop["iteratorPolicy"]["parallelismLimit"] >= 1, step
         items = loop["parameterIterator"]["items"]["inputParameter"]
@@ -267,13 +270,9 @@ def test_lanes_fan_out_in_parallel_loops(spec: dict[str, Any]) -> None:
 
 
 def test_steps_run_in_the_dags_order(spec: dict[str, Any]) -> None:
-    order = [
-        "train_new_model", "evaluate", "register", "gate", "plan_shards",
-        "evolve_shard", "seal_evolved", "build_index_shard", "commit_evolved", "promote",
-    ]  # fmt: skip
     root = spec["root"]["dag"]["tasks"]
     # train_new_model -> evaluate goes through the run-key task (test_run_key_reaches_every_later_step).
-    for before, after in itertools.pairwise(order[1:]):
+    for before, after in itertools.pairwise(ORDER[1:]):
         assert root_name(spec, before) in root[root_name(spec, after)].get("dependentTasks", []), (before, after)
 
 

@@ -2,7 +2,8 @@
 
 Every step of one upgrade derives the same answer from the live pointer and the
 adapter's digest, so mapped tasks and retries agree without passing state, and a
-re-run after the commit finds the work done instead of evolving the evolved gallery.
+re-run after the commit finds the work done instead of evolving the evolved gallery,
+also after the evolved version has itself been replaced by its backfill.
 """
 
 from __future__ import annotations
@@ -17,7 +18,12 @@ from upgradeflow.store.gallery import Gallery
 class EvolutionTarget:
     source: str
     target: str
-    done: bool  # the target is already live
+    done: bool  # the target is live, or was and its backfill replaced it
+    backfilled: bool = False  # the target's backfill is live now
+
+
+def _evolved_by(manifest: dict, adapter_sha256: str) -> bool:
+    return manifest.get("producer", {}).get("sha256") == adapter_sha256 and bool(manifest.get("parent"))
 
 
 def evolution_target(gallery: Gallery, adapter_sha256: str) -> EvolutionTarget:
@@ -25,6 +31,10 @@ def evolution_target(gallery: Gallery, adapter_sha256: str) -> EvolutionTarget:
     if live is None:
         raise UserInputError(f"{gallery.where()}: no live version to evolve (import or bootstrap one first)")
     manifest = gallery.manifest(live)
-    if manifest.get("producer", {}).get("sha256") == adapter_sha256 and manifest.get("parent"):
+    if _evolved_by(manifest, adapter_sha256):
         return EvolutionTarget(manifest["parent"], live, True)
+    if manifest["producer"].get("kind") == "backfill" and manifest.get("parent"):
+        evolved = gallery.manifest(manifest["parent"])
+        if _evolved_by(evolved, adapter_sha256):
+            return EvolutionTarget(evolved["parent"], evolved["version"], True, backfilled=True)
     return EvolutionTarget(live, f"{live}.evolved-{adapter_sha256[:8]}", False)

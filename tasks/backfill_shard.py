@@ -1,0 +1,57 @@
+"""Step 7b (mapped): re-extract a lane of backfill shards from their sources with the
+new model, in the planned order. Each shard is recorded as it finishes, so the
+backfilled fraction grows as lanes progress; a retried lane skips its finished shards."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from tasks import _step
+from tasks._context import backfill, new_model, open_store
+from tasks._fault import fail_once
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _step.step_parser(__spec__.name, __doc__)
+    parser.add_argument("--run-key", required=True)
+    parser.add_argument("--gallery", required=True)
+    parser.add_argument("--shards", required=True, help="N, N-M or N,M,...")
+    parser.add_argument("--data-dir", type=Path, default=None, help="sources' datasets (default: $UPGRADEFLOW_DATA)")
+    parser.add_argument("--threads", type=int)
+    return parser
+
+
+def work(args: argparse.Namespace) -> dict:
+    from upgradeflow.backfill.extraction import backfill_shard
+    from upgradeflow.backfill.progress import backfill_progress
+    from upgradeflow.data.sources import SourceResolver
+    from upgradeflow.runtime import configure_torch
+    from upgradeflow.upgrade.shard_plan import parse_shards
+
+    store = open_store(args)
+    gallery, target = backfill(store, args.run_key, args.gallery)
+    shards = parse_shards(args.shards)
+    if target.done:
+        return {"target": target.target, "shards": shards, "written": [], "fraction": 1.0, "done": True}
+    configure_torch(args.threads)
+    model = new_model(store, args.run_key)
+    resolver = SourceResolver(args.data_dir or _step.default_data_dir(), progress=not args.no_progress)
+    written = []
+    for position, index in enumerate(shards):
+        _, worked = backfill_shard(gallery, target.target, index, model, resolver, progress=not args.no_progress)
+        if worked:
+            written.append(index)
+        if position == 0:
+            fail_once("backfill_shard")
+    fraction = backfill_progress(gallery, target.target).fraction
+    return {"target": target.target, "shards": shards, "written": written, "fraction": fraction, "done": False}
+
+
+def main(argv: list[str] | None = None) -> int:
+    return _step.main(build_parser(), work, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

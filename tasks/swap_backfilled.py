@@ -1,0 +1,38 @@
+"""Step 7d: make the backfilled gallery and its index live, each with one atomic pointer
+update (the gallery only while the evolved version it replaces is still live)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from tasks import _step
+from tasks._context import backfill, open_store
+from tasks.build_index_shard import index_spec
+from tasks.commit_evolved import make_live
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _step.step_parser(__spec__.name, __doc__)
+    parser.add_argument("--run-key", required=True)
+    parser.add_argument("--gallery", required=True)
+    parser.add_argument("--index", required=True)
+    parser.add_argument("--index-kind", default="flat")
+    return parser
+
+
+def work(args: argparse.Namespace) -> dict:
+    from upgradeflow.index.sharded import IndexCatalog, index_version_name
+
+    store = open_store(args)
+    gallery, target = backfill(store, args.run_key, args.gallery)
+    catalog = IndexCatalog(store, args.index)
+    return make_live(gallery, catalog, target.target, index_version_name(target.target, index_spec(args.index_kind)))
+
+
+def main(argv: list[str] | None = None) -> int:
+    return _step.main(build_parser(), work, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
