@@ -85,10 +85,10 @@ def compute_order(
         return backfill_order(policy, count, seed=seed)
     manifest = gallery.manifest(source_version)
     old_version = _old_version(gallery, manifest)
-    if policy == "worst-first":
+    if policy.startswith("worst-first"):  # every policy scored by old discriminativeness
         if "identity" not in items.column_names:
             raise UserInputError(
-                f"{gallery.where(source_version)}: has no 'identity' column, which worst-first ordering needs; "
+                f"{gallery.where(source_version)}: has no 'identity' column, which {policy} ordering needs; "
                 "use residual-first or random"
             )
         old = _aligned_embeddings(gallery, old_version or source_version, items.column("id"), progress)
