@@ -14,6 +14,7 @@ from pathlib import Path
 
 from upgradeflow.cli_gallery import add_gallery_parser
 from upgradeflow.cli_index import add_index_parser
+from upgradeflow.cli_pairs import add_adapters_parser, add_pairs_bench
 from upgradeflow.cli_status import add_status_parser
 from upgradeflow.errors import ConflictError, UserInputError
 
@@ -58,6 +59,10 @@ def cmd_bench_compat(args: argparse.Namespace) -> int:
     from upgradeflow.training.loop import TrainConfig
 
     methods = parse_methods(args.methods)
+    backfill = tuple(name for name in args.backfill.split(",") if name)
+    missing = [name for name in backfill if name not in {m.name for m in methods if m.kind != "old"}]
+    if missing:
+        raise UserInputError(f"--backfill {','.join(missing)}: not among the new-model methods being run")
     scenario = get_scenario(args.scenario, args.quick)
     seeds = args.seeds or ([0] if args.quick else [0, 1, 2])
     stem = f"compat-{args.dataset}-{args.scenario}{'-validation' if args.validation else ''}"
@@ -80,6 +85,7 @@ def cmd_bench_compat(args: argparse.Namespace) -> int:
         progress=not args.no_progress,
         save_checkpoints=args.save_checkpoints,
         save_embeddings=args.save_embeddings,
+        backfill=backfill,
     )
     print(Path(out).with_suffix(".md").read_text())
     out = Path(out)
@@ -132,8 +138,14 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="write query/gallery embedding tables per seed and model (for gallery import)",
     )
+    compat.add_argument(
+        "--backfill",
+        default="dmu",
+        help="methods whose backfill curves are measured, comma-separated (default: dmu; '' for none)",
+    )
     compat.add_argument("--no-progress", action="store_true")
     compat.set_defaults(func=cmd_bench_compat)
+    add_pairs_bench(bench)
 
     evaluate = commands.add_parser("eval", help="evaluate stored embeddings").add_subparsers(dest="what", required=True)
     embeddings = evaluate.add_parser("embeddings", help="retrieval metrics of query and gallery embedding tables")
@@ -141,6 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
     embeddings.add_argument("--gallery", type=Path, required=True)
     embeddings.set_defaults(func=cmd_eval_embeddings)
 
+    add_adapters_parser(commands)
     add_gallery_parser(commands)
     add_index_parser(commands)
     add_status_parser(commands)

@@ -29,13 +29,24 @@ def read_embedding_table(
         raise UserInputError(
             f"{path}: missing column(s) {', '.join(missing)} (embedding table needs {', '.join(needed)})"
         )
-    column = table.column("embedding")
+    embeddings = vectors(table, "embedding", path)
+    identities = None
+    if "identity" in names:
+        if not pa.types.is_integer(table.schema.field("identity").type):
+            raise UserInputError(f"{path}: column 'identity' must be integers")
+        identities = np.asarray(table.column("identity").to_numpy(zero_copy_only=False), dtype=np.int64)
+    return np.asarray(table.column("id").to_pylist(), dtype=str), embeddings, identities
+
+
+def vectors(table: pa.Table, name: str, path: Path) -> np.ndarray:
+    """Column ``name`` (a list or fixed-size list of floats, one length) as float32 [N, d]."""
+    column = table.column(name)
     if not (
         pa.types.is_list(column.type) or pa.types.is_fixed_size_list(column.type) or pa.types.is_large_list(column.type)
     ):
-        raise UserInputError(f"{path}: column 'embedding' must be a list of floats, got {column.type}")
+        raise UserInputError(f"{path}: column '{name}' must be a list of floats, got {column.type}")
     if not pa.types.is_floating(column.type.value_type):
-        raise UserInputError(f"{path}: column 'embedding' must hold floats, got {column.type.value_type}")
+        raise UserInputError(f"{path}: column '{name}' must hold floats, got {column.type.value_type}")
     rows = column.combine_chunks()
     lengths = (
         set(rows.value_lengths().to_pylist())
@@ -43,13 +54,7 @@ def read_embedding_table(
         else {column.type.list_size}
     )
     if len(lengths) != 1:
-        raise UserInputError(f"{path}: embeddings have different lengths {sorted(lengths)[:5]}")
+        raise UserInputError(f"{path}: '{name}' vectors have different lengths {sorted(lengths)[:5]}")
     if rows.null_count:
-        raise UserInputError(f"{path}: {rows.null_count} rows have no embedding")
-    embeddings = np.asarray(rows.flatten().to_numpy(zero_copy_only=False), dtype=np.float32).reshape(len(rows), -1)
-    identities = None
-    if "identity" in names:
-        if not pa.types.is_integer(table.schema.field("identity").type):
-            raise UserInputError(f"{path}: column 'identity' must be integers")
-        identities = np.asarray(table.column("identity").to_numpy(zero_copy_only=False), dtype=np.int64)
-    return np.asarray(table.column("id").to_pylist(), dtype=str), embeddings, identities
+        raise UserInputError(f"{path}: {rows.null_count} rows have no '{name}'")
+    return np.asarray(rows.flatten().to_numpy(zero_copy_only=False), dtype=np.float32).reshape(len(rows), -1)

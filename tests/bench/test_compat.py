@@ -67,6 +67,18 @@ def test_quick_benchmark_writes_the_documented_result(full_glyphs_dir, tmp_path)
     # for a model that shares no space with it.
     assert independent["new/evolved"]["map@100"] > independent["new/old"]["map@100"] + 10
     assert set(document["against_bct"]["dmu"]) == {"new/old", "new/evolved", "new/new"}
+    # Backfill curves (dmu by default): every curve ends exactly at new/new, each step
+    # reports negative flips, and the one plot holds them all.
+    curves = dmu["backfill_curves"]
+    assert {"naive", "merge-old-query", "merge-rho", "merge-rho-metric", "evolved", "evolved-worst-first"} <= set(
+        curves
+    )
+    for curve in curves.values():
+        assert curve["map@100"][-1] == pytest.approx(dmu["matrix"]["new/new"]["map@100"], abs=1e-3)
+        assert len(curve["negative_flip_rate"]) == len(curve["fractions"]) == 11
+    assert dmu["backfill"]["curve"] == "evolved-worst-first"
+    assert "backfill_curves" not in document["methods"]["bct"]
+    assert out.with_name("quick-backfill-dmu.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert out.with_suffix(".md").read_text().startswith("Compatibility benchmark")
     assert out.with_suffix(".png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 

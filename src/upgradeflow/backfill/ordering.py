@@ -14,7 +14,7 @@ import numpy as np
 from upgradeflow.compat.selective import old_discriminativeness
 from upgradeflow.errors import UserInputError
 
-POLICIES = ("random", "worst-first", "worst-first-spread", "residual-first")
+POLICIES = ("random", "worst-first", "residual-first")
 
 
 def check_policy(name: str) -> str:
@@ -37,9 +37,6 @@ def backfill_order(
     - ``random``: a seeded shuffle, the baseline every policy must beat;
     - ``worst-first``: lowest old discriminativeness first, p_o(y|x) against leave-one-out
       prototypes of the gallery's own identities (so it needs ``identities``);
-    - ``worst-first-spread``: the same scores taken in rounds, each round the worst
-      remaining item of every identity, so no identity waits for its first new-model
-      item while others get their second;
     - ``residual-first``: largest adapter residual first, ``residuals`` being how far the
       forward adapter had to move each stored feature (label-free).
 
@@ -48,12 +45,10 @@ def backfill_order(
     check_policy(policy)
     if policy == "random":
         return np.random.default_rng(seed).permutation(count)
-    if policy.startswith("worst-first"):
+    if policy == "worst-first":
         if old_features is None or identities is None:
-            raise UserInputError(f"{policy} ordering needs the gallery's identities; use residual-first or random")
+            raise UserInputError("worst-first ordering needs the gallery's identities; use residual-first or random")
         score = old_discriminativeness(old_features, identities)
-        if policy == "worst-first-spread":
-            return _in_rounds(score, np.asarray(identities))
     else:
         if residuals is None:
             raise UserInputError("residual-first ordering needs the forward adapter's residuals")
@@ -61,16 +56,6 @@ def backfill_order(
     if len(score) != count:
         raise UserInputError(f"ordering scores cover {len(score)} items, the gallery has {count}")
     return np.argsort(score, kind="stable")
-
-
-def _in_rounds(score: np.ndarray, identities: np.ndarray) -> np.ndarray:
-    """Order by (position within the item's identity, score): round r holds every
-    identity's r-th worst item, worst first within the round."""
-    by_identity = np.lexsort((score, identities))
-    _, starts = np.unique(identities[by_identity], return_index=True)
-    position = np.empty(len(score), dtype=np.int64)
-    position[by_identity] = np.arange(len(score)) - np.repeat(starts, np.diff(np.append(starts, len(score))))
-    return np.lexsort((score, position))
 
 
 def order_digest(order: np.ndarray) -> str:

@@ -85,7 +85,7 @@ def compute_order(
         return backfill_order(policy, count, seed=seed)
     manifest = gallery.manifest(source_version)
     old_version = _old_version(gallery, manifest)
-    if policy.startswith("worst-first"):  # every policy scored by old discriminativeness
+    if policy == "worst-first":
         if "identity" not in items.column_names:
             raise UserInputError(
                 f"{gallery.where(source_version)}: has no 'identity' column, which {policy} ordering needs; "

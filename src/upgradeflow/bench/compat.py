@@ -16,12 +16,15 @@ import numpy as np
 import torch
 
 from upgradeflow.atomic import write_text_atomic
+from upgradeflow.bench.backfill import PRIMARY, method_backfill, reverse_adapters, summarise_backfill
 from upgradeflow.bench.embedding_export import write_embedding_table
 from upgradeflow.bench.methods import Method
 from upgradeflow.bench.scenarios import Scenario
 from upgradeflow.bench.trainers import TrainedMethod, evolve, old_model_for, train_method, train_old_model
 from upgradeflow.data.image_set import ImageSet
+from upgradeflow.data.paired_embeddings import PairedPart, write_pairs
 from upgradeflow.errors import UserInputError
+from upgradeflow.evaluation.backfill_plot import plot_backfill
 from upgradeflow.evaluation.matrix import criterion, evaluate_pairs, flip_rates, is_compatible
 from upgradeflow.evaluation.plot import plot_tradeoff
 from upgradeflow.evaluation.summary import markdown_table, mean_and_std
@@ -98,6 +101,7 @@ def run_seed(
     progress: bool,
     checkpoint_dir: Path | None,
     embedding_dir: Path | None = None,
+    backfill: tuple[str, ...] = (),
 ) -> dict[str, dict]:
     split = make_split(data, scenario, seed)
     base = replace(train_config, seed=seed)
@@ -134,6 +138,16 @@ def run_seed(
         gallery_emb["new"] = embed_images(new_model, split.gallery.images)
         gallery_emb["evolved"] = evolve(trained.adapter, gallery_emb["old"])
         export(method.name)
+        if embedding_dir is not None:
+            write_pairs(
+                embedding_dir / f"seed{seed}-{method.name}-pairs.parquet",
+                {
+                    "train": PairedPart(old.train_features, trained.train_features, split.train.identities),
+                    "query": PairedPart(query_emb["old"], query_emb["new"], split.queries.identities),
+                    "gallery": PairedPart(gallery_emb["old"], gallery_emb["new"], split.gallery.identities),
+                },
+                {"train": split.train.ids, "query": split.queries.ids, "gallery": split.gallery.ids},
+            )
         matrix, correct = evaluate_pairs(
             query_emb,
             gallery_emb,
@@ -151,6 +165,17 @@ def run_seed(
         }
         if method.kind == "sfsc":
             results[method.name] |= width_results(trained, split, query_emb, gallery_emb)
+        if method.name in backfill:
+            results[method.name]["backfill_run"] = method_backfill(
+                query_emb,
+                gallery_emb,
+                split.queries.identities,
+                split.gallery.identities,
+                correct["old/old"],
+                reverse_adapters(trained.train_features, old.train_features, split.train.identities, seed),
+                matrix,
+                seed,
+            )
         if checkpoint_dir is not None:
             models = {"": trained.model} | {f"-{width_tag(w)}": m for w, m in list(trained.widths.items())[1:]}
             for suffix, model in models.items():
@@ -209,6 +234,11 @@ def summarise(per_seed: list[dict[str, dict]], seeds: list[int]) -> dict[str, di
                 pair: {m: all(r["width_compatible"][pair][m] for r in runs) for m in verdict}
                 for pair, verdict in runs[0]["width_compatible"].items()
             }
+        if "backfill_run" in runs[0]:
+            curves = summarise_backfill([r.pop("backfill_run") for r in runs])
+            primary = curves[PRIMARY]
+            entry["backfill"] = {k: primary[k] for k in ("fractions", "map@100", "top1", "auc")} | {"curve": PRIMARY}
+            entry["backfill_curves"] = curves
         entry["per_seed"] = [{"seed": s, **r} for s, r in zip(seeds, runs, strict=True)]
         methods[name] = entry
     return methods
@@ -273,6 +303,7 @@ def run_compat_bench(
     progress: bool = True,
     save_checkpoints: bool = False,
     save_embeddings: bool = False,
+    backfill: tuple[str, ...] = ("dmu",),
 ) -> dict:
     """Run every seed, write ``out`` (JSON), ``out.md`` and ``out.png``; return the JSON."""
     train_config = train_config or TrainConfig()
@@ -280,7 +311,8 @@ def run_compat_bench(
     checkpoint_dir = out.with_suffix("") / "checkpoints" if save_checkpoints else None
     embedding_dir = out.with_suffix("") / "embeddings" if save_embeddings else None
     per_seed = [
-        run_seed(data, scenario, methods, s, train_config, progress, checkpoint_dir, embedding_dir) for s in seeds
+        run_seed(data, scenario, methods, s, train_config, progress, checkpoint_dir, embedding_dir, backfill)
+        for s in seeds
     ]
     methods_summary = summarise(per_seed, seeds)
     result = {
@@ -302,4 +334,14 @@ def run_compat_bench(
     write_text_atomic(out, json.dumps(result, indent=2) + "\n")
     write_text_atomic(out.with_suffix(".md"), markdown_table(result))
     plot_tradeoff(result, out.with_suffix(".png"))
+    for name, method in methods_summary.items():
+        if "backfill_curves" in method:
+            matrix = method["matrix"]
+            plot_backfill(
+                method["backfill_curves"],
+                matrix["old/old"]["map@100"],
+                matrix["new/new"]["map@100"],
+                f"{dataset} / {scenario.name}: backfill with {name} (mean of seeds {seeds})",
+                out.with_name(f"{out.stem}-backfill-{name}.png"),
+            )
     return result

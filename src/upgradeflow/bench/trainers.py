@@ -56,6 +56,7 @@ class TrainedMethod:
     adapter_source: str  # "joint" or "post-hoc"
     adapter_distance: float  # mean cosine distance of ψ(old) to new on the training images
     seconds: float
+    train_features: np.ndarray  # the new model's embeddings of its training images
     widths: dict[float, EmbeddingModel] = field(default_factory=dict)  # SFSC: every width, full first
     details: dict = field(default_factory=dict)
 
@@ -165,14 +166,14 @@ def train_method(
         with torch.inference_mode():
             evolved = adapter(torch.from_numpy(old.train_features))
             distance = float((1 - F.cosine_similarity(evolved, torch.from_numpy(new_features))).mean())
-        return TrainedMethod(new.model, adapter, "joint", distance, seconds, widths, details)
+        return TrainedMethod(new.model, adapter, "joint", distance, seconds, new_features, widths, details)
     adapter_config = AdapterConfig(
         old.train_features.shape[1], post_hoc.hidden, new_features.shape[1], post_hoc.depth, residual=True
     )
     adapter, distance = fit_forward_adapter(
         old.train_features, new_features, adapter_config, epochs=post_hoc.epochs, seed=config.seed
     )
-    return TrainedMethod(new.model, adapter, "post-hoc", distance, seconds, widths, details)
+    return TrainedMethod(new.model, adapter, "post-hoc", distance, seconds, new_features, widths, details)
 
 
 @torch.no_grad()

@@ -14,6 +14,12 @@ import torch.nn.functional as F
 from upgradeflow.models.adapter import AdapterConfig, MLPAdapter
 
 
+def small_set_batch(rows: int, batch_size: int, batches_per_epoch: int = 8) -> int:
+    """A batch small enough for ``batches_per_epoch`` steps per epoch on a small pairs
+    set: a few thousand pairs in batches of 512 would train for a handful of steps."""
+    return max(1, min(batch_size, rows // batches_per_epoch))
+
+
 def fit_forward_adapter(
     old_embeddings: np.ndarray,
     new_embeddings: np.ndarray,
@@ -33,6 +39,7 @@ def fit_forward_adapter(
     optimizer = torch.optim.AdamW(adapter.parameters(), lr=learning_rate, weight_decay=1e-4)
     old_t = torch.from_numpy(np.ascontiguousarray(old_embeddings, dtype=np.float32))
     new_t = torch.from_numpy(np.ascontiguousarray(new_embeddings, dtype=np.float32))
+    batch_size = small_set_batch(len(old_t), batch_size)
     steps = max(1, len(old_t) // batch_size)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs * steps)
     for _ in range(epochs):

@@ -53,7 +53,8 @@ def markdown_table(result: dict) -> str:
             f"BCT new/new cost against independent (mAP@100, paired by seed): "
             f"{cost['mean']:+.2f} ± {cost['std']:.2f} points.",
         ]
-    return "\n".join(lines + _adapter_lines(result) + _against_bct_lines(result) + _width_lines(result)) + "\n"
+    sections = _adapter_lines(result) + _against_bct_lines(result) + _width_lines(result) + _backfill_lines(result)
+    return "\n".join(lines + sections) + "\n"
 
 
 def _adapter_lines(result: dict) -> list[str]:
@@ -129,3 +130,43 @@ def _width_lines(result: dict) -> list[str]:
             lines.append(f"| {q} | " + " | ".join(cells) + " |")
         lines.append(f"\nLearned log-variances s_k (seed 0): {method['per_seed'][0].get('log_variances')}.")
     return lines
+
+
+def _backfill_lines(result: dict) -> list[str]:
+    lines: list[str] = []
+    for name, method in result["methods"].items():
+        curves = method.get("backfill_curves")
+        if not curves:
+            continue
+        fractions = next(iter(curves.values()))["fractions"]
+        lines += [
+            "",
+            f"Backfill curves of `{name}` (mAP@100 by backfilled fraction; AUC is the mean over fractions, "
+            "normalised AUC = (AUC - old/old) / (new/new - old/old); largest drop between consecutive steps; "
+            "fraction reaching 95% of new/new, interpolated):",
+            "",
+            "| curve | " + " | ".join(f"{f:g}" for f in fractions) + " | AUC | norm. AUC | largest drop | to 95% |",
+            "|---|" + "---|" * (len(fractions) + 4),
+        ]
+        for curve_name, curve in curves.items():
+            reach = curve["fraction_to_95pct"]
+            lines.append(
+                f"| {curve_name} | "
+                + " | ".join(f"{v:.1f}" for v in curve["map@100"])
+                + f" | {curve['auc']:.1f} | {_number(curve['normalised_auc'], '.3f')} | {curve['largest_drop']:.2f}"
+                + f" | {_number(reach, '.2f')} |"
+            )
+        lines += [
+            "",
+            "Negative flips (% of queries right under old/old and wrong at that step, top-1):",
+            "",
+            "| curve | " + " | ".join(f"{f:g}" for f in fractions) + " |",
+            "|---|" + "---|" * len(fractions),
+        ]
+        for curve_name, curve in curves.items():
+            lines.append(f"| {curve_name} | " + " | ".join(f"{v:.1f}" for v in curve["negative_flip_rate"]) + " |")
+    return lines
+
+
+def _number(value: float | None, spec: str) -> str:
+    return "never" if value is None else format(value, spec)

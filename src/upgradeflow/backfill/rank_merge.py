@@ -1,0 +1,54 @@
+"""Distance rank merge over a partly backfilled gallery (Seo et al., WACV 2025).
+
+The backfilled part holds new-model features and is searched with the new query; the
+rest holds old (or evolved) features and is searched with a query in that space: the old
+model's, the reverse adapter's rho(φ_n(q)), or φ_n(q) itself for an evolved gallery. Each
+part's top-K are merged by similarity. Merging complete lists by similarity equals
+ranking the concatenated scores, which is what ``merged_scores`` gives evaluation.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from upgradeflow.errors import UserInputError
+
+
+def merged_top_k(
+    new_scores: np.ndarray,
+    new_ids: np.ndarray,
+    rest_scores: np.ndarray,
+    rest_ids: np.ndarray,
+    k: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Merge two per-query result lists ([Q, K1] and [Q, K2], best first) into the top
+    ``k`` by similarity. An id in both lists (already backfilled, still indexed in the
+    old part) keeps its backfilled entry; padding ids (-1) never win."""
+    if new_scores.shape != new_ids.shape or rest_scores.shape != rest_ids.shape:
+        raise UserInputError("each part's scores and ids must have the same shape")
+    if len(new_scores) != len(rest_scores):
+        raise UserInputError(f"parts answer different query counts: {len(new_scores)} and {len(rest_scores)}")
+    scores = np.concatenate([new_scores, rest_scores], axis=1).astype(np.float64)
+    ids = np.concatenate([new_ids, rest_ids], axis=1)
+    stale = np.zeros_like(ids, dtype=bool)
+    for row in range(len(ids)):
+        stale[row, new_ids.shape[1] :] = np.isin(rest_ids[row], new_ids[row][new_ids[row] >= 0])
+    scores[(ids < 0) | stale] = -np.inf
+    order = np.argsort(-scores, axis=1, kind="stable")[:, :k]
+    return np.take_along_axis(scores, order, 1), np.take_along_axis(ids, order, 1)
+
+
+def merged_scores(
+    new_queries: np.ndarray, new_gallery: np.ndarray, rest_queries: np.ndarray, rest_gallery: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Query and gallery matrices whose inner products are the merged similarities:
+    [q_new, q_rest] against [g_new, 0] for backfilled items and [0, g_rest] for the rest,
+    so every ranking metric of the merge comes from the ordinary evaluation path."""
+    if len(new_queries) != len(rest_queries):
+        raise UserInputError("both parts need one query per query item")
+    queries = np.concatenate([new_queries, rest_queries], axis=1)
+    width_new, width_rest = new_queries.shape[1], rest_queries.shape[1]
+    gallery = np.zeros((len(new_gallery) + len(rest_gallery), width_new + width_rest), dtype=np.float32)
+    gallery[: len(new_gallery), :width_new] = new_gallery
+    gallery[len(new_gallery) :, width_new:] = rest_gallery
+    return queries.astype(np.float32), gallery

@@ -1,0 +1,69 @@
+"""Backfill curves: retrieval quality at each backfilled fraction of the gallery.
+
+At fraction f the first f·N items of the backfill order hold new-model features and the
+rest their old (or evolved) ones. The new part is searched with the new query and the
+rest with ``rest_queries`` (the same new query for naive mixing or an evolved gallery,
+the old model's query or rho(φ_n(q)) for rank merge); both are merged by similarity.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from upgradeflow.backfill.rank_merge import merged_scores
+from upgradeflow.evaluation.metrics import metrics_from_ranks, negative_flip_rate, top1_correct
+from upgradeflow.evaluation.ranking import positive_ranks
+
+FRACTIONS = tuple(round(0.1 * i, 1) for i in range(11))
+
+
+def backfill_curve(
+    new_queries: np.ndarray,
+    rest_queries: np.ndarray,
+    new_gallery: np.ndarray,
+    rest_gallery: np.ndarray,
+    query_labels: np.ndarray,
+    gallery_labels: np.ndarray,
+    order: np.ndarray,
+    old_correct: np.ndarray,
+    fractions: tuple[float, ...] = FRACTIONS,
+) -> dict:
+    """mAP@100, top-1 and negative flips (against the old system's top-1) per fraction."""
+    curve: dict[str, list] = {"fractions": list(fractions), "map@100": [], "top1": [], "negative_flip_rate": []}
+    for fraction in fractions:
+        done = order[: round(fraction * len(order))]
+        rest = order[round(fraction * len(order)) :]
+        queries, gallery = merged_scores(new_queries, new_gallery[done], rest_queries, rest_gallery[rest])
+        labels = np.concatenate([gallery_labels[done], gallery_labels[rest]])
+        ranks = positive_ranks(queries, query_labels, gallery, labels)
+        metrics = metrics_from_ranks(ranks)
+        curve["map@100"].append(round(metrics.map_at_100, 3))
+        curve["top1"].append(round(metrics.top1, 3))
+        curve["negative_flip_rate"].append(round(negative_flip_rate(old_correct, top1_correct(ranks)), 3))
+    return curve
+
+
+def summarise_curve(curve: dict, old_old: float, new_new: float, target: float = 0.95) -> dict:
+    """AUC (mean over fractions), normalised AUC = (AUC - old/old) / (new/new - old/old),
+    the largest drop between steps, and the fraction reaching ``target`` of new/new."""
+    values = np.asarray(curve["map@100"])
+    auc = float(values.mean())
+    gap = new_new - old_old
+    return {
+        "auc": round(auc, 3),
+        "normalised_auc": round((auc - old_old) / gap, 4) if gap > 0 else None,
+        "largest_drop": round(float(max(0.0, (values[:-1] - values[1:]).max(initial=0.0))), 3),
+        f"fraction_to_{round(100 * target)}pct": fraction_reaching(curve["fractions"], values, target * new_new),
+    }
+
+
+def fraction_reaching(fractions: list[float], values: np.ndarray, level: float) -> float | None:
+    """The first backfilled fraction at which the curve reaches ``level``, interpolated
+    linearly between steps; None when it never does."""
+    for i, value in enumerate(values):
+        if value >= level:
+            if i == 0:
+                return 0.0
+            low, high = values[i - 1], value
+            return round(fractions[i - 1] + (fractions[i] - fractions[i - 1]) * (level - low) / (high - low), 4)
+    return None

@@ -1,0 +1,35 @@
+import numpy as np
+import pytest
+
+from upgradeflow.backfill.rank_merge import merged_scores, merged_top_k
+from upgradeflow.errors import UserInputError
+
+
+def unit(rng, *shape):
+    x = rng.normal(size=shape).astype(np.float32)
+    return x / np.linalg.norm(x, axis=-1, keepdims=True)
+
+
+def test_merged_scores_are_each_parts_own_similarities():
+    rng = np.random.default_rng(0)
+    new_q, rest_q = unit(rng, 5, 8), unit(rng, 5, 4)  # the parts may differ in dimension
+    new_g, rest_g = unit(rng, 7, 8), unit(rng, 3, 4)
+    queries, gallery = merged_scores(new_q, new_g, rest_q, rest_g)
+    scores = queries @ gallery.T
+    np.testing.assert_allclose(scores[:, :7], new_q @ new_g.T, rtol=1e-6)
+    np.testing.assert_allclose(scores[:, 7:], rest_q @ rest_g.T, rtol=1e-6)
+
+
+def test_merged_top_k_orders_by_similarity_and_keeps_backfilled_copies():
+    new_scores = np.array([[0.9, 0.5, -np.inf]])
+    new_ids = np.array([[10, 11, -1]])
+    rest_scores = np.array([[0.95, 0.7, 0.6]])
+    rest_ids = np.array([[11, 20, 21]])  # 11 is already backfilled: its stale entry must go
+    scores, ids = merged_top_k(new_scores, new_ids, rest_scores, rest_ids, k=4)
+    np.testing.assert_array_equal(ids, [[10, 20, 21, 11]])
+    np.testing.assert_allclose(scores, [[0.9, 0.7, 0.6, 0.5]])
+
+
+def test_parts_answering_different_queries_are_refused():
+    with pytest.raises(UserInputError, match="different query counts"):
+        merged_top_k(np.zeros((2, 1)), np.zeros((2, 1), int), np.zeros((3, 1)), np.zeros((3, 1), int), 1)

@@ -1,0 +1,46 @@
+import numpy as np
+
+from upgradeflow.evaluation.backfill_curve import backfill_curve, fraction_reaching, summarise_curve
+from upgradeflow.evaluation.metrics import metrics_from_ranks, top1_correct
+from upgradeflow.evaluation.ranking import positive_ranks
+
+
+def spaces(seed=0, identities=30, per_identity=6, old_noise=1.2):
+    rng = np.random.default_rng(seed)
+    labels = np.repeat(np.arange(identities), per_identity)
+    centres = rng.normal(size=(identities, 12))
+
+    def embed(noise):
+        x = centres[labels] + noise * rng.normal(size=(len(labels), 12))
+        return (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
+
+    return labels, embed(0.3), embed(old_noise)
+
+
+def test_curve_runs_from_the_old_system_to_new_new_with_flips_at_every_step():
+    labels, new, old = spaces()
+    queries, gallery = np.arange(0, len(labels), 6), np.setdiff1d(np.arange(len(labels)), np.arange(0, len(labels), 6))
+    old_ranks = positive_ranks(old[queries], labels[queries], old[gallery], labels[gallery])
+    order = np.random.default_rng(0).permutation(len(gallery))
+    curve = backfill_curve(
+        new[queries], old[queries], new[gallery], old[gallery], labels[queries], labels[gallery],
+        order, top1_correct(old_ranks),
+    )  # fmt: skip
+    new_new = metrics_from_ranks(positive_ranks(new[queries], labels[queries], new[gallery], labels[gallery]))
+    assert curve["map@100"][0] == round(metrics_from_ranks(old_ranks).map_at_100, 3)
+    assert curve["map@100"][-1] == round(new_new.map_at_100, 3)
+    assert len(curve["negative_flip_rate"]) == 11 and curve["negative_flip_rate"][0] == 0.0
+    summary = summarise_curve(curve, curve["map@100"][0], curve["map@100"][-1])
+    assert 0 < summary["normalised_auc"] < 1
+
+
+def test_fraction_reaching_interpolates_between_steps():
+    fractions = [0.0, 0.5, 1.0]
+    assert fraction_reaching(fractions, np.array([50.0, 70.0, 90.0]), 80.0) == 0.75
+    assert fraction_reaching(fractions, np.array([85.0, 86.0, 90.0]), 80.0) == 0.0
+    assert fraction_reaching(fractions, np.array([50.0, 60.0, 70.0]), 80.0) is None
+
+
+def test_largest_drop_sees_a_dip():
+    curve = {"fractions": [0.0, 0.5, 1.0], "map@100": [60.0, 55.0, 90.0]}
+    assert summarise_curve(curve, 60.0, 90.0)["largest_drop"] == 5.0
