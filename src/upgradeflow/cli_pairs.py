@@ -15,15 +15,13 @@ EXIT_NEW_MODEL_WORSE = 4  # as the pipeline's failed gate: a distinct status to 
 
 def cmd_adapters_fit(args: argparse.Namespace) -> int:
     from upgradeflow.backfill.reverse_adapter import ReverseConfig, fit_reverse_adapter
-    from upgradeflow.bench.pairs import subsample
-    from upgradeflow.compat.forward_adapter import fit_forward_adapter
+    from upgradeflow.bench.pairs import fit_forward, subsample
     from upgradeflow.data.paired_embeddings import read_pairs
-    from upgradeflow.models.adapter import AdapterConfig, save_adapter
+    from upgradeflow.models.adapter import save_adapter
 
     train = subsample(read_pairs(args.pairs)["train"], args.train_rows, args.seed)
     started = time.perf_counter()
-    config = AdapterConfig(train.old.shape[1], 256, train.new.shape[1], 2, residual=True)
-    forward, distance = fit_forward_adapter(train.old, train.new, config, seed=args.seed)
+    forward, distance = fit_forward(train, args.seed)
     reverse = fit_reverse_adapter(train.new, train.old, train.identities, ReverseConfig(seed=args.seed))
     seconds = round(time.perf_counter() - started, 1)
     source = {"pairs": str(args.pairs), "train_rows": len(train.identities)}

@@ -11,17 +11,22 @@ import pyarrow.parquet as pq
 from upgradeflow.errors import UserInputError
 
 
+def read_parquet_table(path: Path) -> pa.Table:
+    """The whole file, or one line saying why it cannot be read."""
+    try:
+        return pq.read_table(path)
+    except FileNotFoundError:
+        raise UserInputError(f"{path}: no such file") from None
+    except (pa.ArrowInvalid, OSError) as error:
+        raise UserInputError(f"{path}: not a readable Parquet file ({error})") from None
+
+
 def read_embedding_table(
     path: str | Path, *, need_identity: bool = False
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """``(ids, embeddings float32 [N, d], identities or None)``."""
     path = Path(path)
-    try:
-        table = pq.read_table(path)
-    except FileNotFoundError:
-        raise UserInputError(f"{path}: no such file") from None
-    except (pa.ArrowInvalid, OSError) as error:
-        raise UserInputError(f"{path}: not a readable Parquet file ({error})") from None
+    table = read_parquet_table(path)
     names = table.schema.names
     needed = ["id", "embedding"] + (["identity"] if need_identity else [])
     missing = [n for n in needed if n not in names]

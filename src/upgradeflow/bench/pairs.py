@@ -27,11 +27,16 @@ def subsample(part: PairedPart, rows: int | None, seed: int) -> PairedPart:
     return replace(part, old=part.old[keep], new=part.new[keep], identities=part.identities[keep])
 
 
+def fit_forward(train: PairedPart, seed: int = 0) -> tuple[MLPAdapter, float]:
+    """psi (old to new) and its mean cosine distance on the training pairs."""
+    config = AdapterConfig(train.old.shape[1], 256, train.new.shape[1], 2, residual=True)
+    return fit_forward_adapter(train.old, train.new, config, seed=seed)
+
+
 def fit_pair_adapters(train: PairedPart, seed: int = 0) -> tuple[MLPAdapter, dict, dict]:
     """psi, the rho variants, and the seconds each took."""
     started = time.perf_counter()
-    config = AdapterConfig(train.old.shape[1], 256, train.new.shape[1], 2, residual=True)
-    forward, _ = fit_forward_adapter(train.old, train.new, config, seed=seed)
+    forward, _ = fit_forward(train, seed)
     forward_seconds = round(time.perf_counter() - started, 1)
     rho = reverse_adapters(train.new, train.old, train.identities, seed)
     return forward, rho, {"forward": forward_seconds, **{f"reverse-{k}": v for k, v in rho["seconds"].items()}}

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
 from PIL import Image, UnidentifiedImageError
 from tqdm import tqdm
 
 from upgradeflow.data.image_set import ROLES, SPLITS, ImageSet
 from upgradeflow.data.splits import assign_split_and_roles
+from upgradeflow.embeddings import read_parquet_table
 from upgradeflow.errors import UserInputError
 
 REQUIRED = {"id": pa.types.is_string, "identity": pa.types.is_integer, "image": pa.types.is_binary}
@@ -39,12 +39,7 @@ def _check_schema(schema: pa.Schema, path: Path) -> None:
 def read_image_parquet(path: str | Path, *, image_size: int = 32, seed: int = 0, progress: bool = True) -> ImageSet:
     """Load every row; rows without ``split``/``role`` get a seeded open-set split."""
     path = Path(path)
-    try:
-        table = pq.read_table(path)
-    except FileNotFoundError:
-        raise UserInputError(f"{path}: no such file") from None
-    except (pa.ArrowInvalid, OSError) as error:
-        raise UserInputError(f"{path}: not a readable Parquet file ({error})") from None
+    table = read_parquet_table(path)
     _check_schema(table.schema, path)
     if table.num_rows == 0:
         raise UserInputError(f"{path}: no rows")

@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from upgradeflow.atomic import atomic_path
-from upgradeflow.embeddings import vectors
+from upgradeflow.embeddings import read_parquet_table, vectors
 from upgradeflow.errors import UserInputError
 
 ROLES = ("train", "query", "gallery")
@@ -32,12 +32,7 @@ class PairedPart:
 def read_pairs(path: str | Path) -> dict[str, PairedPart]:
     """Every role's rows, checked: one line naming the first problem found."""
     path = Path(path)
-    try:
-        table = pq.read_table(path)
-    except FileNotFoundError:
-        raise UserInputError(f"{path}: no such file") from None
-    except (pa.ArrowInvalid, OSError) as error:
-        raise UserInputError(f"{path}: not a readable Parquet file ({error})") from None
+    table = read_parquet_table(path)
     missing = [c for c in COLUMNS if c not in table.schema.names]
     if missing:
         raise UserInputError(
