@@ -15,6 +15,7 @@ from pathlib import Path
 from upgradeflow.cli_gallery import add_gallery_parser
 from upgradeflow.cli_index import add_index_parser
 from upgradeflow.cli_pairs import add_adapters_parser, add_pairs_bench
+from upgradeflow.cli_serve import add_serve_parser
 from upgradeflow.cli_status import add_status_parser
 from upgradeflow.errors import ConflictError, UserInputError
 
@@ -157,6 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_gallery_parser(commands)
     add_index_parser(commands)
     add_status_parser(commands)
+    add_serve_parser(commands)
     return parser
 
 

@@ -17,6 +17,7 @@ PRODUCTION = CHART / "values-production.yaml"
 sys.path.insert(0, str(ROOT / "scripts"))
 
 import helm_check  # noqa: E402
+import yaml  # noqa: E402
 
 Manifests = list[dict[str, Any]]
 
@@ -37,3 +38,10 @@ def pod_template(manifests: Manifests) -> dict[str, Any]:
     """The Pod of ``pod_template.yaml`` (a KubernetesPodOperator pod_template_file)."""
     name = find(manifests, "ConfigMap", "-pod-template")["metadata"]["name"]
     return helm_check.embedded_pods(manifests)[f"{name}/pod_template.yaml"]
+
+
+def values_file(tmp_path: Path, values: dict) -> Path:
+    """``values`` written as a values file under ``tmp_path``."""
+    path = tmp_path / "values.yaml"
+    path.write_text(yaml.safe_dump(values))
+    return path

@@ -7,21 +7,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import yaml
 
-from tests.deploy._chart import CHART, PRODUCTION, find, helm_check, pod_settings, pod_template
+from tests.deploy._chart import CHART, PRODUCTION, find, helm_check, pod_settings, pod_template, values_file
 
 VALUES = {"default": None, "production": PRODUCTION}
 POD_SETTINGS_KEYS = {
     "image", "imagePullPolicy", "namespace", "serviceAccountName", "resources", "gpu",
     "nodeSelector", "tolerations", "configMap", "secrets", "inCluster",
 }  # fmt: skip
-
-
-def values_file(tmp_path: Path, values: dict) -> Path:
-    path = tmp_path / "values.yaml"
-    path.write_text(yaml.safe_dump(values))
-    return path
 
 
 @pytest.mark.parametrize("values", VALUES.values(), ids=VALUES.keys())
@@ -52,7 +45,7 @@ def test_lint_rejects_values_outside_the_schema(tmp_path: Path, values: dict, me
 def test_rendered_objects_are_valid_kubernetes(rendered, values: Path | None) -> None:
     manifests = rendered(values)
     kinds = sorted(d["kind"] for d in manifests)
-    assert kinds == ["ConfigMap", "ConfigMap", "Role", "RoleBinding", "ServiceAccount"]
+    assert kinds == ["ConfigMap", "ConfigMap", "Deployment", "Role", "RoleBinding", "Service", "ServiceAccount"]
     assert helm_check.validate(manifests) == []
     assert helm_check.validate([pod_template(manifests)]) == []
 
@@ -112,7 +105,11 @@ def test_rbac_lets_the_airflow_worker_launch_step_pods(rendered, tmp_path: Path)
 
 
 def test_switches_leave_objects_out(tmp_path: Path) -> None:
-    values = {"serviceAccount": {"create": False, "name": "existing"}, "rbac": {"create": False}}
+    values = {
+        "serviceAccount": {"create": False, "name": "existing"},
+        "rbac": {"create": False},
+        "serve": {"enabled": False},
+    }
     manifests = helm_check.render(CHART, values_file(tmp_path, values))
     assert sorted(d["kind"] for d in manifests) == ["ConfigMap", "ConfigMap"]
     assert pod_settings(manifests)["serviceAccountName"] == "existing"

@@ -26,3 +26,20 @@ def test_step_back_walks_the_history(tmp_path):
     assert step_back(store, "CURRENT").current == "v1"
     with pytest.raises(UserInputError, match="no previous version"):
         step_back(store, "CURRENT")
+
+
+def test_a_watcher_polls_a_pointer_by_its_token(store_uri):
+    """What the query service does every poll: a conditional read answers "unchanged"
+    (``None``, no body) until the pointer moves, then the new bytes and token."""
+    from upgradeflow.store.location import open_store
+
+    store = open_store(store_uri)
+    with pytest.raises(FileNotFoundError):
+        store.read_if_changed("indexes/i/CURRENT", None)
+    advance(store, "indexes/i/CURRENT", "v1", expected_current=None)
+    data, token = store.read_if_changed("indexes/i/CURRENT", None)
+    assert b'"v1"' in data
+    assert store.read_if_changed("indexes/i/CURRENT", token) is None
+    advance(store, "indexes/i/CURRENT", "v2", expected_current="v1")
+    data, moved = store.read_if_changed("indexes/i/CURRENT", token)
+    assert b'"current": "v2"' in data and moved != token

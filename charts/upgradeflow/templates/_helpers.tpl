@@ -66,3 +66,50 @@ app.kubernetes.io/part-of: upgradeflow
 {{- end }}
 {{- toYaml $limits }}
 {{- end }}
+
+{{/*
+The query service (upgradeflow serve): its name, the labels that select its pods, its
+image (the chart's repository, serve.imageTag over image.tag) and its command line.
+*/}}
+{{- define "upgradeflow.serveName" -}}
+{{- printf "%s-serve" (include "upgradeflow.fullname" .) }}
+{{- end }}
+
+{{- define "upgradeflow.serveSelectorLabels" -}}
+{{ include "upgradeflow.selectorLabels" . }}
+app.kubernetes.io/component: serve
+{{- end }}
+
+{{- define "upgradeflow.serveLabels" -}}
+{{ include "upgradeflow.labels" . }}
+app.kubernetes.io/component: serve
+{{- end }}
+
+{{- define "upgradeflow.serveImage" -}}
+{{- printf "%s:%s" .Values.image.repository (default .Values.image.tag .Values.serve.imageTag) }}
+{{- end }}
+
+{{/*
+The storage root is the steps' (settings.UPGRADEFLOW_STORE). Integers go through int64:
+Helm reads numbers as floats, which print as 1.048576e+06 from a million up.
+*/}}
+{{- define "upgradeflow.serveCommand" -}}
+{{- $serve := .Values.serve }}
+{{- $root := required "serve.enabled needs settings.UPGRADEFLOW_STORE, the storage root the query service reads" .Values.settings.UPGRADEFLOW_STORE }}
+{{- $command := list
+  "upgradeflow" "serve"
+  "--root" $root
+  "--host" "0.0.0.0"
+  "--port" (toString (int64 $serve.port))
+  "--gallery" $serve.gallery
+  "--index" $serve.index
+  "--poll-seconds" (toString $serve.pollSeconds)
+  "--max-k" (toString (int64 $serve.maxK))
+  "--max-batch" (toString (int64 $serve.maxBatch))
+  "--max-body-bytes" (toString (int64 $serve.maxBodyBytes))
+}}
+{{- if $serve.model }}
+{{- $command = concat $command (list "--model" $serve.model) }}
+{{- end }}
+{{- toYaml $command }}
+{{- end }}

@@ -149,6 +149,18 @@ class IndexCatalog(VersionedSeries):
         return pointers.advance(self.store, self.pointer_key, version, expected_current=expected_current)
 
 
+@dataclass(frozen=True)
+class RowFilter:
+    """Per-shard FAISS parameters that leave out some rows of a loaded index (the items
+    a backfill has already re-extracted). The bitmaps and selectors live here because
+    FAISS holds only raw pointers to them."""
+
+    excluded: int
+    bitmaps: list[np.ndarray]
+    selectors: list[faiss.IDSelector]
+    parameters: list[faiss.SearchParameters]
+
+
 @dataclass
 class ShardedIndex:
     """A loaded index version: search every shard, merge the hits by score."""
@@ -180,8 +192,25 @@ class ShardedIndex:
     def dimension(self) -> int:
         return self.manifest["dimension"]
 
-    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Top-``k`` (scores, ids) per query over all shards; ties keep shard order."""
+    def excluding(self, rows: np.ndarray) -> RowFilter:
+        """A filter that leaves out the given global rows (positions in ``ids``)."""
+        spec = IndexSpec(**self.manifest["spec"])
+        allowed = np.ones(len(self.ids), dtype=bool)
+        allowed[rows] = False
+        bitmaps, selectors, parameters = [], [], []
+        offset = 0
+        for index in self.shards:
+            bitmap = np.packbits(allowed[offset : offset + index.ntotal], bitorder="little")
+            selector = faiss.IDSelectorBitmap(index.ntotal, faiss.swig_ptr(bitmap))
+            bitmaps.append(bitmap)
+            selectors.append(selector)
+            parameters.append(spec.search_parameters(selector))
+            offset += index.ntotal
+        return RowFilter(int(len(allowed) - allowed.sum()), bitmaps, selectors, parameters)
+
+    def search(self, queries: np.ndarray, k: int, row_filter: RowFilter | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Top-``k`` (scores, ids) per query over all shards, leaving out ``row_filter``'s
+        rows; ties keep shard order, and missing hits are padded (-inf, None)."""
         if k < 1:
             raise UserInputError(f"k must be positive, got {k}")
         queries = np.ascontiguousarray(queries, dtype=np.float32)
@@ -189,8 +218,9 @@ class ShardedIndex:
             raise UserInputError(f"queries have shape {queries.shape}, index holds {self.dimension}-d vectors")
         scores, rows = [], []
         offset = 0
-        for index in self.shards:
-            found_scores, positions = index.search(queries, min(k, index.ntotal))
+        for shard, index in enumerate(self.shards):
+            options = {"params": row_filter.parameters[shard]} if row_filter else {}
+            found_scores, positions = index.search(queries, min(k, index.ntotal), **options)
             missing = positions < 0  # IVF cells can hold fewer than k vectors
             scores.append(np.where(missing, -np.inf, found_scores))
             rows.append(np.where(missing, -1, positions + offset))

@@ -54,6 +54,15 @@ class IndexSpec:
         self.configure(index)
         return index
 
+    def search_parameters(self, selector: faiss.IDSelector) -> faiss.SearchParameters:
+        """Parameters restricting a search to ``selector``'s rows with this spec's knobs
+        (FAISS takes nprobe and efSearch from the parameters, not the index, once given)."""
+        if self.kind == "ivf":
+            return faiss.SearchParametersIVF(sel=selector, nprobe=self.nprobe)
+        if self.kind == "hnsw":
+            return faiss.SearchParametersHNSW(sel=selector, efSearch=self.ef_search)
+        return faiss.SearchParameters(sel=selector)
+
     def configure(self, index: faiss.Index) -> None:
         """Apply the search-time parameters (they are not serialised by FAISS)."""
         if self.kind == "ivf":

@@ -41,6 +41,10 @@ class LocalStore:
             return None
         return data, _token(data)
 
+    def read_if_changed(self, key: str, token: str | None) -> tuple[bytes, str] | None:
+        data = self.read(key)
+        return None if _token(data) == token else (data, _token(data))
+
     def write(self, key: str, data: bytes) -> None:
         with atomic_path(self._path(key)) as tmp:
             tmp.write_bytes(data)

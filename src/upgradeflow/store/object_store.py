@@ -22,6 +22,11 @@ class ObjectStore(Protocol):
     def read_versioned(self, key: str) -> tuple[bytes, str] | None:
         """The bytes and a change token (an ETag), or ``None`` if absent."""
 
+    def read_if_changed(self, key: str, token: str | None) -> tuple[bytes, str] | None:
+        """The bytes and token if the object's token is no longer ``token``, else ``None``
+        (unchanged); ``FileNotFoundError`` if it does not exist. Lets a watcher poll a
+        pointer without downloading it again while it stays the same."""
+
     def write(self, key: str, data: bytes) -> None:
         """Replace the object unconditionally (atomically)."""
 

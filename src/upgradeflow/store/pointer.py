@@ -49,11 +49,15 @@ def read_pointer(store: ObjectStore, key: str) -> tuple[Pointer, str | None]:
     if found is None:
         return Pointer(), None
     data, token = found
+    return parse_pointer(data, f"{store.uri}/{key}"), token
+
+
+def parse_pointer(data: bytes, where: str) -> Pointer:
     try:
         document = json.loads(data)
-        return Pointer(history=list(document["history"]), updated_at=document.get("updated_at", "")), token
+        return Pointer(history=list(document["history"]), updated_at=document.get("updated_at", ""))
     except (ValueError, KeyError, TypeError):
-        raise UserInputError(f"{store.uri}/{key}: not a pointer document") from None
+        raise UserInputError(f"{where}: not a pointer document") from None
 
 
 def _now() -> str:

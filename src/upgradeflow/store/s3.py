@@ -70,14 +70,23 @@ class S3Store:
     def read(self, key: str) -> bytes:
         return self._get(key)[0]
 
-    def _get(self, key: str) -> tuple[bytes, str]:
+    def _get(self, key: str, **condition: str) -> tuple[bytes, str]:
         try:
-            response = self.client.get_object(Bucket=self.bucket, Key=self._key(key))
+            response = self.client.get_object(Bucket=self.bucket, Key=self._key(key), **condition)
         except ClientError as error:
             if _code(error) in {"NoSuchKey", "404"}:
                 raise FileNotFoundError(f"{self.uri}/{key}") from None
             raise
         return response["Body"].read(), response["ETag"]
+
+    def read_if_changed(self, key: str, token: str | None) -> tuple[bytes, str] | None:
+        """A conditional GET: the server answers 304 without a body while the ETag holds."""
+        try:
+            return self._get(key, **({"IfNoneMatch": token} if token else {}))
+        except ClientError as error:
+            if _code(error) in {"304", "NotModified"}:
+                return None
+            raise
 
     def read_versioned(self, key: str) -> tuple[bytes, str] | None:
         try:

@@ -1,0 +1,1 @@
+"""The query service: live search over the pointers, merged during a backfill."""
