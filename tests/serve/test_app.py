@@ -18,14 +18,6 @@ from upgradeflow.serve.service import ServeSettings, build_service
 TOKEN = "s3cret-token"
 
 
-@pytest.fixture
-def deployment(tmp_path) -> Deployment:
-    deployment = Deployment(tmp_path)
-    deployment.commit("v1", seed=1)
-    deployment.build_and_swap("v1")
-    return deployment
-
-
 def service(deployment: Deployment, **settings) -> tuple[TestClient, object]:
     defaults = {"gallery": "g", "index": "g", "limits": Limits(max_k=50, max_batch=4, max_body_bytes=20_000)}
     app, live = build_service(deployment.store, ServeSettings(**{**defaults, **settings}))

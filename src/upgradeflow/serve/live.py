@@ -183,7 +183,12 @@ class LiveView:
                 raise ValueError(
                     f"query model {model_resolved} embeds {model.dimension}-d, the index holds {index.dimension}-d"
                 )
-        return Snapshot(index, index_ids, part, model, _now())
+        producer = (
+            served.gallery_producer
+            if same_index
+            else self.gallery.manifest(index.manifest["gallery_version"]).get("producer", {})
+        )
+        return Snapshot(index, index_ids, part, model, producer, _now())
 
     def _load_backfill(
         self, index: ShardedIndex, index_ids: pa.Array, target: str, keys: frozenset[str], previous: BackfillPart | None
@@ -248,6 +253,8 @@ class LiveView:
                 "name": self.gallery.name,
                 "live": self.gallery_live,
                 "served": snapshot.gallery_version if snapshot is not None else None,
+                # what wrote the served version: an import's model, an adapter, a backfill's model
+                "served_producer": snapshot.gallery_producer if snapshot is not None else None,
             },
             "backfill": backfill.describe() if backfill is not None else None,
             "backfilled_fraction": round(backfill.fraction, 6) if backfill is not None else 0.0,

@@ -24,6 +24,7 @@ class Snapshot:
     index_ids: pa.Array  # the index's row ids, for matching backfilled items to their rows
     backfill: BackfillPart | None
     model: QueryModel | None
+    gallery_producer: dict  # the served gallery version's producer (model, adapter, backfill)
     loaded_at: str
 
     @property
