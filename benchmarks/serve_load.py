@@ -42,6 +42,7 @@ import pyarrow.parquet as pq
 sys.path.insert(0, str(Path(__file__).parent))
 from synthetic_gallery import environment
 
+from upgradeflow.backfill.planning import read_columns
 from upgradeflow.index.sharded import IndexCatalog
 from upgradeflow.store.gallery import Gallery
 from upgradeflow.store.importer import import_tables
@@ -256,19 +257,14 @@ def operator(base: str, world: dict, work: Path, log: list[dict], start_at: floa
 
 # -- checking every answer against the version it names --------------------------------
 def read_version(gallery: Gallery, version: str) -> tuple[list[str], np.ndarray]:
-    tables = []
-    for shard in range(len(gallery.manifest(version)["shards"])):
-        with gallery.open_shard(version, shard) as (path, _):
-            tables.append(pq.read_table(path, columns=["id", "embedding"]))
-    table = pa.concat_tables(tables)
+    table = read_columns(gallery, version, ["id", "embedding"])
     return table.column("id").to_pylist(), embeddings_of(table)
 
 
 def backfilled_rows(gallery: Gallery, version: str, shards: tuple[int, ...]) -> tuple[list[str], np.ndarray]:
     ids, vectors = [], []
     for shard in shards:
-        record = gallery.finished_shard(version, shard)
-        with gallery.store.local_copy(gallery.version_key(version, record.path)) as path:
+        with gallery.open_staged_shard(version, gallery.finished_shard(version, shard)) as path:
             table = pq.read_table(path, columns=["id", "embedding"])
         ids += table.column("id").to_pylist()
         vectors.append(embeddings_of(table))

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass
 
 from upgradeflow.backfill.planning import backfill_plan
 from upgradeflow.store.gallery import Gallery
+from upgradeflow.store.manifest import ShardRecord
 
 
 @dataclass(frozen=True)
@@ -35,9 +36,11 @@ class BackfillProgress:
         return f"backfilled {self.fraction:.1%} ({len(self.shards_done)}/{self.shards} shards, {self.order} order)"
 
 
-def backfill_progress(gallery: Gallery, version: str) -> BackfillProgress:
+def backfill_progress(gallery: Gallery, version: str, done: dict[int, ShardRecord] | None = None) -> BackfillProgress:
+    """The progress of the backfill planned under ``version``, from ``done`` (the finished
+    shards' records, when the caller has read them) or from the store."""
     plan = backfill_plan(gallery, version)
-    done = gallery.finished_shards(version)
+    done = gallery.finished_shards(version) if done is None else done
     return BackfillProgress(
         version=version,
         order=plan.producer["order"],

@@ -17,11 +17,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from upgradeflow.backfill.progress import BackfillProgress
 from upgradeflow.errors import UserInputError
 from upgradeflow.index.sharded import RowFilter, ShardedIndex
-from upgradeflow.store.gallery import Gallery, corrupt_shard
+from upgradeflow.store.gallery import Gallery
 from upgradeflow.store.manifest import ShardRecord
-from upgradeflow.store.shard_format import embeddings_of, file_sha256
+from upgradeflow.store.shard_format import embeddings_of
 
 
 @dataclass(frozen=True)
@@ -33,15 +34,17 @@ class LoadedShard:
 
 @dataclass(frozen=True)
 class BackfillPart:
-    version: str
-    source: str  # the gallery version being backfilled (the one the live index holds)
+    progress: BackfillProgress  # of the backfill version, as far as this part holds it
+    source: str  # the gallery version being backfilled: the one the live index holds
     shards: dict[int, LoadedShard]
-    planned_shards: int
-    planned_rows: int
     index: faiss.Index  # exact inner product over every finished shard's rows
     ids: np.ndarray
     stale_rows: RowFilter  # the backfilled items' rows in the live index, left out
     record_keys: frozenset[str] = frozenset()  # the shard records this part was built from
+
+    @property
+    def version(self) -> str:
+        return self.progress.version
 
     @property
     def rows(self) -> int:
@@ -49,18 +52,10 @@ class BackfillPart:
 
     @property
     def fraction(self) -> float:
-        return self.rows / self.planned_rows if self.planned_rows else 1.0
+        return self.progress.fraction
 
     def describe(self) -> dict:
-        return {
-            "version": self.version,
-            "source": self.source,
-            "shards_done": sorted(self.shards),
-            "shards": self.planned_shards,
-            "rows_done": self.rows,
-            "rows": self.planned_rows,
-            "fraction": round(self.fraction, 6),
-        }
+        return {**self.progress.to_dict(), "source": self.source}
 
     def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Top-``k`` over the backfilled rows, padded to ``k`` with (-inf, None)."""
@@ -76,28 +71,21 @@ class BackfillPart:
 
 
 def _read_shard(gallery: Gallery, version: str, record: ShardRecord) -> LoadedShard:
-    key = gallery.version_key(version, record.path)
-    try:
-        with gallery.store.local_copy(key) as path:
-            if file_sha256(path) != record.sha256:
-                raise corrupt_shard(gallery.where(version), record.index)
-            table = pq.read_table(path, columns=["id", "embedding"])
-    except FileNotFoundError:
-        raise UserInputError(f"{gallery.where(version)}: shard {record.index} is missing ({key})") from None
+    with gallery.open_staged_shard(version, record) as path:
+        table = pq.read_table(path, columns=["id", "embedding"])
     return LoadedShard(record.sha256, table.column("id").combine_chunks(), embeddings_of(table))
 
 
 def load_backfill_part(
     gallery: Gallery,
-    version: str,
-    source: str,
+    progress: BackfillProgress,
     records: dict[int, ShardRecord],
     live: ShardedIndex,
     live_ids: pa.Array,
-    planned: tuple[int, int],
     previous: BackfillPart | None = None,
 ) -> BackfillPart:
     """The part made of ``records`` (finished shards), reusing ``previous``'s loaded shards."""
+    version = progress.version
     reuse = previous.shards if previous is not None and previous.version == version else {}
     shards = {}
     for index, record in sorted(records.items()):
@@ -117,11 +105,9 @@ def load_backfill_part(
         index.add(shard.embeddings)
     positions = pc.index_in(ids, value_set=live_ids).drop_null().to_numpy()
     return BackfillPart(
-        version=version,
-        source=source,
+        progress=progress,
+        source=live.manifest["gallery_version"],
         shards=shards,
-        planned_shards=planned[0],
-        planned_rows=planned[1],
         index=index,
         ids=ids.to_numpy(zero_copy_only=False).astype(object),
         stale_rows=live.excluding(positions),

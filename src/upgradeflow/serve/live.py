@@ -20,13 +20,13 @@ from datetime import UTC, datetime
 
 import pyarrow as pa
 
-from upgradeflow.backfill.planning import backfill_plan, marker_key, read_marker
+from upgradeflow.backfill.planning import marker_key, read_marker
+from upgradeflow.backfill.progress import backfill_progress
 from upgradeflow.index.sharded import IndexCatalog, ShardedIndex
 from upgradeflow.serve.backfill_part import BackfillPart, load_backfill_part
 from upgradeflow.serve.query_model import load_query_model, resolved_name
 from upgradeflow.serve.snapshot import Snapshot
 from upgradeflow.store.gallery import Gallery
-from upgradeflow.store.manifest import ShardRecord
 from upgradeflow.store.object_store import ObjectStore
 from upgradeflow.store.pointer import parse_pointer
 
@@ -108,9 +108,7 @@ class LiveView:
         marker = self._marker.value
         if marker is None or marker[0] != gallery_version:
             return None
-        target = marker[1]
-        keys = self.gallery.store.list(self.gallery.version_key(target, "shards"))
-        return target, frozenset(k for k in keys if k.endswith(".json"))
+        return marker[1], self.gallery.finished_shard_keys(marker[1])
 
     def refresh(self) -> bool:
         """One poll; True when a new snapshot went live."""
@@ -193,21 +191,9 @@ class LiveView:
     def _load_backfill(
         self, index: ShardedIndex, index_ids: pa.Array, target: str, keys: frozenset[str], previous: BackfillPart | None
     ) -> BackfillPart:
-        plan = backfill_plan(self.gallery, target)
-        records = {}
-        for key in keys:
-            record = ShardRecord.from_json(self.gallery.store.read(key))
-            records[record.index] = record
-        part = load_backfill_part(
-            self.gallery,
-            target,
-            plan.parent,
-            records,
-            index,
-            index_ids,
-            (plan.shards, plan.producer["rows"]),
-            previous,
-        )
+        records = self.gallery.finished_shards(target, keys)
+        progress = backfill_progress(self.gallery, target, records)
+        part = load_backfill_part(self.gallery, progress, records, index, index_ids, previous)
         return dataclasses.replace(part, record_keys=keys)
 
     # -- the polling thread ---------------------------------------------------------

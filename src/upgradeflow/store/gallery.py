@@ -71,10 +71,16 @@ class Gallery(VersionedSeries):
         except FileNotFoundError:
             return None
 
-    def finished_shards(self, version: str) -> dict[int, ShardRecord]:
-        """Records of the shards of ``version`` written so far, by index (its progress)."""
-        keys = self.store.list(self.version_key(version, "shards"))
-        records = [ShardRecord.from_json(self.store.read(k)) for k in keys if k.endswith(".json")]
+    def finished_shard_keys(self, version: str) -> frozenset[str]:
+        """The keys of the shard records of ``version`` written so far: one listing, so a
+        watcher can tell whether a shard finished without reading any record."""
+        return frozenset(k for k in self.store.list(self.version_key(version, "shards")) if k.endswith(".json"))
+
+    def finished_shards(self, version: str, keys: frozenset[str] | None = None) -> dict[int, ShardRecord]:
+        """Records of the shards of ``version`` written so far (or those named by ``keys``),
+        by index (its progress)."""
+        keys = self.finished_shard_keys(version) if keys is None else keys
+        records = [ShardRecord.from_json(self.store.read(k)) for k in sorted(keys)]
         return {r.index: r for r in records}
 
     def versions(self) -> list[VersionInfo]:
@@ -117,12 +123,24 @@ class Gallery(VersionedSeries):
         if not 0 <= index < len(shards):
             raise UserInputError(f"{self.where(version)}: no shard {index} (it has {len(shards)})")
         entry = shards[index]
-        key = self.version_key(version, entry["path"])
+        with self._verified_copy(version, index, entry["path"], entry["sha256"] if verify else None) as path:
+            yield path, entry
+
+    def open_staged_shard(self, version: str, record: ShardRecord) -> contextlib.AbstractContextManager[Path]:
+        """A checksum-verified local copy of a finished shard of a version still staged
+        (one a backfill is filling), found by its record instead of a manifest."""
+        return self._verified_copy(version, record.index, record.path, record.sha256)
+
+    @contextlib.contextmanager
+    def _verified_copy(self, version: str, index: int, path: str, sha256: str | None) -> Iterator[Path]:
+        """A local copy of one shard file, checked against ``sha256`` unless it is None;
+        a missing or corrupt shard is the user's one-line error."""
+        key = self.version_key(version, path)
         try:
-            with self.store.local_copy(key) as path:
-                if verify and file_sha256(path) != entry["sha256"]:
+            with self.store.local_copy(key) as local:
+                if sha256 is not None and file_sha256(local) != sha256:
                     raise corrupt_shard(self.where(version), index)
-                yield path, entry
+                yield local
         except FileNotFoundError:
             raise UserInputError(f"{self.where(version)}: shard {index} is missing ({key})") from None
 
@@ -209,17 +227,11 @@ class Gallery(VersionedSeries):
     def _verify(self, version: str, shards: list[ShardRecord], progress: bool) -> None:
         ids = []
         for record in tqdm(shards, desc=f"verify {version}", unit="shard", disable=not progress):
-            key = self.version_key(version, record.path)
-            try:
-                with self.store.local_copy(key) as path:
-                    if file_sha256(path) != record.sha256:
-                        raise corrupt_shard(self.where(version), record.index)
-                    metadata = pq.read_metadata(path)
-                    if metadata.num_rows != record.rows:
-                        raise UserInputError(f"{self.where(version)}: shard {record.index} row count differs")
-                    ids.append(pq.read_table(path, columns=["id"]).column("id"))
-            except FileNotFoundError:
-                raise UserInputError(f"{self.where(version)}: shard {record.index} is missing ({key})") from None
+            with self.open_staged_shard(version, record) as path:
+                metadata = pq.read_metadata(path)
+                if metadata.num_rows != record.rows:
+                    raise UserInputError(f"{self.where(version)}: shard {record.index} row count differs")
+                ids.append(pq.read_table(path, columns=["id"]).column("id"))
         every_id = pa.chunked_array([chunk for column in ids for chunk in column.chunks], pa.string())
         distinct = pc.count_distinct(every_id).as_py()
         if distinct != len(every_id):
