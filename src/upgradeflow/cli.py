@@ -122,7 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
     compat.add_argument(
         "--methods", default="old,independent,bct,dmu,sfsc", help="comma-separated; see bench/methods.py"
     )
-    compat.add_argument("--scenario", default="default", help="default or hard")
+    compat.add_argument("--scenario", default="default", help="default, hard or moderate (bench/scenarios.py)")
     compat.add_argument("--seeds", type=_seeds, help="comma-separated (default: 0 quick, 0,1,2 full)")
     compat.add_argument("--quick", action="store_true", help="small subset, few epochs (minutes)")
     compat.add_argument(

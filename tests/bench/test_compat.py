@@ -60,7 +60,7 @@ def test_quick_benchmark_writes_the_documented_result(full_glyphs_dir, tmp_path)
     assert bct["new/old"]["map@100"] > 5 * independent["new/old"]["map@100"] + 20
     assert independent["new/new"]["map@100"] > independent["old/old"]["map@100"]
     dmu = document["methods"]["dmu"]
-    assert dmu["adapter"] == "joint" and document["methods"]["bct"]["adapter"] == "post-hoc"
+    assert dmu["adapter"] == "joint, refined" and document["methods"]["bct"]["adapter"] == "post-hoc"
     weights = dmu["per_seed"][0]["weights"]
     assert 0 <= weights["unseen_mean"] <= 1 and 0 <= weights["seen_mean"] <= 1
     # The evolved gallery is searchable by new queries: far above the untouched old one

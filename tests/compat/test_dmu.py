@@ -17,6 +17,7 @@ from upgradeflow.training.loop import TrainConfig, embed_images, train_embedding
         ({"compat_loss": "l2"}, "unknown compatibility loss 'l2'"),
         ({"weight_temperature": 0}, "temperatures must be positive"),
         ({"lambda_bc": -1}, "must not be negative"),
+        ({"adapter_refine_epochs": -1}, "refinement epochs must not be negative"),
     ],
 )
 def test_misconfiguration_is_rejected(changes, message):

@@ -133,7 +133,7 @@ def _train_new(
         )
         widths = {w: family.sub_model(i) for i, w in enumerate(method.sfsc.widths)}
         result.model = widths[method.sfsc.widths[0]]
-        return result, widths, {"log_variances": result.log_variances}
+        return result, widths, {"log_variances": result.log_variances, "projected_steps": result.projected_steps}
     extra, details = None, {}
     if method.kind == "bct":
         extra = influence_term(old.rows, config.scale)
@@ -162,11 +162,7 @@ def train_method(
     seconds = time.perf_counter() - started
     new_features = embed_images(new.model, train.images)
     if isinstance(new.extra, DMULoss) and new.extra.adapter is not None:
-        adapter = new.extra.adapter.eval()
-        with torch.inference_mode():
-            evolved = adapter(torch.from_numpy(old.train_features))
-            distance = float((1 - F.cosine_similarity(evolved, torch.from_numpy(new_features))).mean())
-        return TrainedMethod(new.model, adapter, "joint", distance, seconds, new_features, widths, details)
+        return _joint_adapter(new.extra, new, old, new_features, config.seed, seconds, widths, details)
     adapter_config = AdapterConfig(
         old.train_features.shape[1], post_hoc.hidden, new_features.shape[1], post_hoc.depth, residual=True
     )
@@ -174,6 +170,40 @@ def train_method(
         old.train_features, new_features, adapter_config, epochs=post_hoc.epochs, seed=config.seed
     )
     return TrainedMethod(new.model, adapter, "post-hoc", distance, seconds, new_features, widths, details)
+
+
+def _joint_adapter(
+    loss: DMULoss,
+    new: TrainResult,
+    old: OldModel,
+    new_features: np.ndarray,
+    seed: int,
+    seconds: float,
+    widths: dict[float, EmbeddingModel],
+    details: dict,
+) -> TrainedMethod:
+    """DMU's ψ, refined on the finished new model's embeddings (its training time
+    counts towards the method's)."""
+    adapter = loss.adapter.cpu().eval()
+    refine = loss.config.adapter_refine_epochs
+    started = time.perf_counter()
+    if refine > 0:
+        adapter, distance = fit_forward_adapter(
+            old.train_features,
+            new_features,
+            adapter.config,
+            epochs=refine,
+            seed=seed,
+            initial=adapter,
+            row_weights=2 - loss.weights.numpy(),
+        )
+    else:
+        with torch.inference_mode():
+            evolved = adapter(torch.from_numpy(old.train_features))
+            distance = float((1 - F.cosine_similarity(evolved, torch.from_numpy(new_features))).mean())
+    seconds += time.perf_counter() - started
+    source = "joint, refined" if refine > 0 else "joint"
+    return TrainedMethod(new.model, adapter, source, distance, seconds, new_features, widths, details)
 
 
 @torch.no_grad()

@@ -29,13 +29,20 @@ def fit_forward_adapter(
     batch_size: int = 512,
     learning_rate: float = 2e-3,
     seed: int = 0,
+    initial: MLPAdapter | None = None,
+    row_weights: np.ndarray | None = None,
 ) -> tuple[MLPAdapter, float]:
-    """Fit ψ on paired embeddings; returns the adapter and its final mean cosine distance."""
+    """Fit ψ on paired embeddings; returns the adapter and its final mean cosine distance.
+
+    ``initial`` continues training an existing ψ (DMU's joint adapter, refined on the
+    finished new model); ``row_weights`` weight each pair's loss (DMU's extra weight on
+    poor old features)."""
     if old_embeddings.shape[0] != new_embeddings.shape[0]:
         raise ValueError("old and new embeddings must be paired row by row")
     torch.manual_seed(seed)
     generator = torch.Generator().manual_seed(seed)
-    adapter = MLPAdapter(config).train()
+    adapter = (initial if initial is not None else MLPAdapter(config)).train()
+    weights = torch.ones(len(old_embeddings)) if row_weights is None else torch.as_tensor(row_weights).float()
     optimizer = torch.optim.AdamW(adapter.parameters(), lr=learning_rate, weight_decay=1e-4)
     old_t = torch.from_numpy(np.ascontiguousarray(old_embeddings, dtype=np.float32))
     new_t = torch.from_numpy(np.ascontiguousarray(new_embeddings, dtype=np.float32))
@@ -46,7 +53,8 @@ def fit_forward_adapter(
         order = torch.randperm(len(old_t), generator=generator)
         for step in range(steps):
             rows = order[step * batch_size : (step + 1) * batch_size]
-            loss = (1 - F.cosine_similarity(adapter(old_t[rows]), new_t[rows])).mean()
+            distance = 1 - F.cosine_similarity(adapter(old_t[rows]), new_t[rows])
+            loss = (weights[rows] * distance).sum() / weights[rows].sum()
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
