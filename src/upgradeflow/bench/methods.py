@@ -54,7 +54,12 @@ METHODS: dict[str, Method] = {
             "ablation: new-to-old contrastive compatibility loss",
             dmu=replace(DMU, compat_loss="contrastive"),
         ),
-        Method("sfsc", "sfsc", "switchable widths, uncertainty weights, gradient projection, BCT loss", sfsc=SFSC),
+        Method(
+            "sfsc",
+            "sfsc",
+            "switchable widths, uncertainty weights, gradient projection, in-place distillation, BCT loss",
+            sfsc=SFSC,
+        ),
         Method(
             "sfsc-nouncertainty",
             "sfsc",
@@ -66,6 +71,12 @@ METHODS: dict[str, Method] = {
             "sfsc",
             "ablation: no gradient projection",
             sfsc=replace(SFSC, gradient_projection=False),
+        ),
+        Method(
+            "sfsc-nodistillation",
+            "sfsc",
+            "ablation: no pull of narrow widths towards the full width",
+            sfsc=replace(SFSC, distillation=0.0),
         ),
     )
 }

@@ -128,7 +128,11 @@ def _width_lines(result: dict) -> list[str]:
                 flags = "".join("" if ok else "✗" for ok in marks.values())
                 cells.append(f"{value['map@100']:.1f} / {value['top1']:.1f}{(' ' + flags) if flags else ''}")
             lines.append(f"| {q} | " + " | ".join(cells) + " |")
-        lines.append(f"\nLearned log-variances s_k (seed 0): {method['per_seed'][0].get('log_variances')}.")
+        first = method["per_seed"][0]
+        lines.append(f"\nLearned log-variances s_k (seed 0): {first.get('log_variances')}.")
+        if first.get("projected_steps") is not None:
+            share = first["projected_steps"]
+            lines.append(f"Share of steps where gradient projection changed the update (seed 0): {share}.")
     return lines
 
 
