@@ -1,8 +1,7 @@
 import numpy as np
-import torch
 
-from upgradeflow.compat.forward_adapter import fit_forward_adapter
-from upgradeflow.models.adapter import AdapterConfig, MLPAdapter
+from upgradeflow.compat.forward_adapter import fit_forward_adapter, mean_distance
+from upgradeflow.models.adapter import AdapterConfig
 
 CONFIG = AdapterConfig(in_dim=8, hidden_dim=32, out_dim=8, depth=2, residual=True)
 
@@ -14,12 +13,6 @@ def paired(rows: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     new = np.tanh(old @ rng.normal(size=(8, 8))).astype(np.float32)
     normalise = lambda x: x / np.linalg.norm(x, axis=1, keepdims=True)  # noqa: E731
     return normalise(old), normalise(new)
-
-
-def mean_distance(adapter: MLPAdapter, old: np.ndarray, new: np.ndarray) -> float:
-    with torch.inference_mode():
-        mapped = adapter.eval()(torch.from_numpy(old))
-    return float((1 - torch.nn.functional.cosine_similarity(mapped, torch.from_numpy(new))).mean())
 
 
 def test_refining_continues_from_the_given_adapter():

@@ -14,12 +14,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from upgradeflow.bench.methods import Method
 from upgradeflow.compat.bct import influence_term, old_classifier_rows
 from upgradeflow.compat.dmu import DMULoss, sample_weights
-from upgradeflow.compat.forward_adapter import fit_forward_adapter
+from upgradeflow.compat.forward_adapter import fit_forward_adapter, mean_distance
 from upgradeflow.data.image_set import ImageSet
 from upgradeflow.models.adapter import AdapterConfig, MLPAdapter
 from upgradeflow.models.config import ModelConfig
@@ -162,7 +161,11 @@ def train_method(
     seconds = time.perf_counter() - started
     new_features = embed_images(new.model, train.images)
     if isinstance(new.extra, DMULoss) and new.extra.adapter is not None:
-        return _joint_adapter(new.extra, new, old, new_features, config.seed, seconds, widths, details)
+        started = time.perf_counter()  # the refinement counts towards DMU's training time
+        adapter, distance = refined_joint_adapter(new.extra, old.train_features, new_features, config.seed)
+        seconds += time.perf_counter() - started
+        source = "joint, refined" if new.extra.config.adapter_refine_epochs else "joint"
+        return TrainedMethod(new.model, adapter, source, distance, seconds, new_features, widths, details)
     adapter_config = AdapterConfig(
         old.train_features.shape[1], post_hoc.hidden, new_features.shape[1], post_hoc.depth, residual=True
     )
@@ -172,38 +175,19 @@ def train_method(
     return TrainedMethod(new.model, adapter, "post-hoc", distance, seconds, new_features, widths, details)
 
 
-def _joint_adapter(
-    loss: DMULoss,
-    new: TrainResult,
-    old: OldModel,
-    new_features: np.ndarray,
-    seed: int,
-    seconds: float,
-    widths: dict[float, EmbeddingModel],
-    details: dict,
-) -> TrainedMethod:
-    """DMU's ψ, refined on the finished new model's embeddings (its training time
-    counts towards the method's)."""
+def refined_joint_adapter(
+    loss: DMULoss, old_features: np.ndarray, new_features: np.ndarray, seed: int
+) -> tuple[MLPAdapter, float]:
+    """DMU's ψ, trained ``adapter_refine_epochs`` more on the finished new model's
+    embeddings with the same (2 - w) emphasis, and its mean cosine distance."""
     adapter = loss.adapter.cpu().eval()
-    refine = loss.config.adapter_refine_epochs
-    started = time.perf_counter()
-    if refine > 0:
-        adapter, distance = fit_forward_adapter(
-            old.train_features,
-            new_features,
-            adapter.config,
-            epochs=refine,
-            seed=seed,
-            initial=adapter,
-            row_weights=2 - loss.weights.numpy(),
-        )
-    else:
-        with torch.inference_mode():
-            evolved = adapter(torch.from_numpy(old.train_features))
-            distance = float((1 - F.cosine_similarity(evolved, torch.from_numpy(new_features))).mean())
-    seconds += time.perf_counter() - started
-    source = "joint, refined" if refine > 0 else "joint"
-    return TrainedMethod(new.model, adapter, source, distance, seconds, new_features, widths, details)
+    epochs = loss.config.adapter_refine_epochs
+    if epochs == 0:
+        return adapter, mean_distance(adapter, old_features, new_features)
+    weights = 2 - loss.weights.numpy()
+    return fit_forward_adapter(
+        old_features, new_features, adapter.config, epochs=epochs, seed=seed, initial=adapter, row_weights=weights
+    )
 
 
 @torch.no_grad()

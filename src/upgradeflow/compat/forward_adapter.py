@@ -59,7 +59,13 @@ def fit_forward_adapter(
             loss.backward()
             optimizer.step()
             schedule.step()
-    adapter.eval()
+    return adapter.eval(), mean_distance(adapter, old_embeddings, new_embeddings)
+
+
+def mean_distance(adapter: MLPAdapter, old_embeddings: np.ndarray, new_embeddings: np.ndarray) -> float:
+    """Mean cosine distance of ψ(old) to new over paired rows: how far the evolved
+    features land from the ones the new model would have extracted."""
     with torch.inference_mode():
-        distance = float((1 - F.cosine_similarity(adapter(old_t), new_t)).mean())
-    return adapter, distance
+        evolved = adapter.eval()(torch.from_numpy(np.ascontiguousarray(old_embeddings, dtype=np.float32)))
+        target = torch.from_numpy(np.ascontiguousarray(new_embeddings, dtype=np.float32))
+        return float((1 - F.cosine_similarity(evolved, target)).mean())

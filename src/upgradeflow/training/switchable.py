@@ -115,7 +115,7 @@ def train_switchable(
                     loss = F.cross_entropy(classifier(embeddings), batch.targets)
                     if extra_loss is not None:
                         loss = loss + extra_loss(StepOutputs(batch, embeddings, classifier))
-                    if teacher is None:
+                    if k == 0:  # the full width teaches the narrower ones
                         teacher = embeddings.detach()
                     elif sfsc.distillation > 0:
                         pull = 1 - F.cosine_similarity(embeddings.float(), teacher.float(), dim=1).mean()
