@@ -56,6 +56,18 @@ def widths(text: str) -> tuple[float, ...]:
         raise argparse.ArgumentTypeError(f"widths must be comma-separated numbers, got '{text}'") from None
 
 
+def add_index_arguments(parser: argparse.ArgumentParser) -> None:
+    """The index a step builds or swaps: its catalog name and kind."""
+    parser.add_argument("--index", required=True)
+    parser.add_argument("--index-kind", default="flat", help="flat, ivf or hnsw")
+
+
+def index_spec(kind: str):
+    from upgradeflow.index.spec import IndexSpec
+
+    return IndexSpec(kind=kind)
+
+
 def add_model_name(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model-name", default=DEFAULT_MODEL_NAME, help="registered model name")
 

@@ -18,15 +18,13 @@ def build_parser() -> argparse.ArgumentParser:
     _step.add_model_name(parser)
     _step.add_data_arguments(parser)
     parser.add_argument("--gallery", required=True)
-    parser.add_argument("--index", required=True)
-    parser.add_argument("--index-kind", default="flat")
+    _step.add_index_arguments(parser)
     parser.add_argument("--gallery-shards", type=int, default=4, help="shards of the extracted gallery")
     parser.add_argument("--threads", type=int)
     return parser
 
 
 def work(args: argparse.Namespace) -> dict:
-    from tasks.build_index_shard import index_spec
     from upgradeflow.bench.embedding_export import write_embedding_table
     from upgradeflow.errors import UserInputError
     from upgradeflow.index.sharded import IndexCatalog
@@ -64,7 +62,7 @@ def work(args: argparse.Namespace) -> dict:
             rows = -(-len(images) // args.gallery_shards)
             import_tables(gallery, table, version=f"{ref.name}-v{ref.version}", shard_rows=rows, progress=False)
     if catalog.pointer().current is None:
-        version, _ = catalog.build(gallery, spec=index_spec(args.index_kind), progress=not args.no_progress)
+        version, _ = catalog.build(gallery, spec=_step.index_spec(args.index_kind), progress=not args.no_progress)
         catalog.swap(version)
     return {
         "champion": ref.uri,

@@ -8,15 +8,13 @@ import sys
 
 from tasks import _step
 from tasks._context import backfill, open_store
-from tasks.build_index_shard import index_spec
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _step.step_parser(__spec__.name, __doc__)
     parser.add_argument("--run-key", required=True)
     parser.add_argument("--gallery", required=True)
-    parser.add_argument("--index", required=True)
-    parser.add_argument("--index-kind", default="flat", help="flat, ivf or hnsw")
+    _step.add_index_arguments(parser)
     return parser
 
 
@@ -26,7 +24,7 @@ def work(args: argparse.Namespace) -> dict:
     store = open_store(args)
     gallery, target = backfill(store, args.run_key, args.gallery)
     manifest = gallery.seal(target.target, progress=not args.no_progress)
-    spec = index_spec(args.index_kind)
+    spec = _step.index_spec(args.index_kind)
     version, _ = IndexCatalog(store, args.index).build(
         gallery, target.target, index_version_name(target.target, spec), spec, progress=not args.no_progress
     )

@@ -13,16 +13,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _step.step_parser(__spec__.name, __doc__)
     parser.add_argument("--run-key", required=True)
     parser.add_argument("--gallery", required=True)
-    parser.add_argument("--index", required=True)
-    parser.add_argument("--index-kind", default="flat", help="flat, ivf or hnsw")
+    _step.add_index_arguments(parser)
     parser.add_argument("--shards", required=True, help="N, N-M or N,M,...")
     return parser
-
-
-def index_spec(kind: str):
-    from upgradeflow.index.spec import IndexSpec
-
-    return IndexSpec(kind=kind)
 
 
 def work(args: argparse.Namespace) -> dict:
@@ -31,7 +24,7 @@ def work(args: argparse.Namespace) -> dict:
 
     store = open_store(args)
     gallery, target = evolution(store, args.run_key, args.gallery)
-    spec = index_spec(args.index_kind)
+    spec = _step.index_spec(args.index_kind)
     catalog = IndexCatalog(store, args.index)
     version = index_version_name(target.target, spec)
     built = [

@@ -8,15 +8,13 @@ import sys
 
 from tasks import _step
 from tasks._context import evolution, open_store
-from tasks.build_index_shard import index_spec
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _step.step_parser(__spec__.name, __doc__)
     parser.add_argument("--run-key", required=True)
     parser.add_argument("--gallery", required=True)
-    parser.add_argument("--index", required=True)
-    parser.add_argument("--index-kind", default="flat")
+    _step.add_index_arguments(parser)
     return parser
 
 
@@ -30,7 +28,7 @@ def work(args: argparse.Namespace) -> dict:
     if target.backfilled:  # its backfill replaced it: making it live again would undo that
         live = (gallery.pointer().current, catalog.pointer().current)
         return {"gallery_version": live[0], "index_version": live[1], "changed": False}
-    spec = index_spec(args.index_kind)
+    spec = _step.index_spec(args.index_kind)
     index_version = index_version_name(target.target, spec)
     if catalog.seal(gallery, target.target, index_version, spec) is None:
         raise UserInputError(f"{catalog.where(index_version)}: not every shard is indexed yet")

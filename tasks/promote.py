@@ -9,7 +9,6 @@ import sys
 
 from tasks import _step
 from tasks._context import backfill, open_store, use_registry
-from tasks.build_index_shard import index_spec
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -17,8 +16,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--run-key", required=True)
     _step.add_model_name(parser)
     parser.add_argument("--gallery", required=True)
-    parser.add_argument("--index", required=True)
-    parser.add_argument("--index-kind", default="flat")
+    _step.add_index_arguments(parser)
     return parser
 
 
@@ -38,7 +36,7 @@ def work(args: argparse.Namespace) -> dict:
     champion = alias_version(args.model_name, CHAMPION)
     if champion == challenger.version:
         return {"champion": challenger.uri, "changed": False}
-    spec = index_spec(args.index_kind)
+    spec = _step.index_spec(args.index_kind)
     tag_version(
         challenger,
         {

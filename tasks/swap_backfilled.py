@@ -8,7 +8,6 @@ import sys
 
 from tasks import _step
 from tasks._context import backfill, open_store
-from tasks.build_index_shard import index_spec
 from tasks.commit_evolved import make_live
 
 
@@ -16,8 +15,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _step.step_parser(__spec__.name, __doc__)
     parser.add_argument("--run-key", required=True)
     parser.add_argument("--gallery", required=True)
-    parser.add_argument("--index", required=True)
-    parser.add_argument("--index-kind", default="flat")
+    _step.add_index_arguments(parser)
     return parser
 
 
@@ -27,7 +25,8 @@ def work(args: argparse.Namespace) -> dict:
     store = open_store(args)
     gallery, target = backfill(store, args.run_key, args.gallery)
     catalog = IndexCatalog(store, args.index)
-    return make_live(gallery, catalog, target.target, index_version_name(target.target, index_spec(args.index_kind)))
+    index_version = index_version_name(target.target, _step.index_spec(args.index_kind))
+    return make_live(gallery, catalog, target.target, index_version)
 
 
 def main(argv: list[str] | None = None) -> int:
