@@ -1,12 +1,15 @@
 import numpy as np
 import pytest
+import torch
+from torch import nn
 
 from tests.training.test_loop import toy_images
+from upgradeflow.compat.gradient_projection import project_conflicting
 from upgradeflow.errors import UserInputError
 from upgradeflow.models.config import ModelConfig
 from upgradeflow.models.switchable import SwitchableEmbeddingModel
 from upgradeflow.training.loop import TrainConfig, embed_images
-from upgradeflow.training.switchable import SFSCConfig, train_switchable
+from upgradeflow.training.switchable import SFSCConfig, project_per_parameter, train_switchable
 
 CONFIG = ModelConfig(width=16, depth=3, embedding_dim=16, image_size=16)
 
@@ -37,7 +40,7 @@ def test_every_width_separates_classes_in_one_shared_space(sfsc):
     if sfsc.uncertainty_weighting:
         assert result.log_variances is not None and any(abs(s) > 1e-3 for s in result.log_variances)
     if sfsc.gradient_projection:
-        assert result.projected_steps is not None and 0 <= result.projected_steps <= 1
+        assert result.projected_steps is not None and 0 < result.projected_steps <= 1
     else:
         assert result.projected_steps is None
 
@@ -58,3 +61,26 @@ def test_distillation_pulls_narrow_embeddings_towards_the_full_width():
 def test_negative_distillation_weight_is_refused():
     with pytest.raises(UserInputError, match="distillation"):
         SFSCConfig(distillation=-1.0)
+
+
+def test_projection_per_parameter_catches_a_conflict_that_the_whole_vector_hides():
+    # Two widths agree strongly on one tensor and disagree slightly on another: over the
+    # concatenation they agree, so a global projection would change nothing.
+    agree, conflict = nn.Parameter(torch.zeros(2)), nn.Parameter(torch.zeros(2))
+    width_a = [torch.tensor([3.0, 0.0]), torch.tensor([1.0, 0.0])]
+    width_b = [torch.tensor([3.0, 0.0]), torch.tensor([-1.0, 1.0])]
+    _, global_projections = project_conflicting([torch.cat(width_a), torch.cat(width_b)])
+    assert global_projections == 0
+    projections = project_per_parameter([width_a, width_b], [agree, conflict], torch.Generator().manual_seed(0))
+    assert projections == 2
+    torch.testing.assert_close(agree.grad, torch.tensor([6.0, 0.0]))
+    torch.testing.assert_close(conflict.grad, torch.tensor([0.5, 1.5]))
+
+
+def test_projection_per_parameter_treats_a_missing_gradient_as_zero():
+    parameter = nn.Parameter(torch.zeros(2))
+    projections = project_per_parameter(
+        [[torch.tensor([1.0, 2.0])], [None]], [parameter], torch.Generator().manual_seed(0)
+    )
+    assert projections == 0
+    torch.testing.assert_close(parameter.grad, torch.tensor([1.0, 2.0]))

@@ -57,7 +57,7 @@ METHODS: dict[str, Method] = {
         Method(
             "sfsc",
             "sfsc",
-            "switchable widths, uncertainty weights, gradient projection, in-place distillation, BCT loss",
+            "switchable widths, uncertainty weights, per-tensor gradient projection, in-place distillation, BCT loss",
             sfsc=SFSC,
         ),
         Method(
