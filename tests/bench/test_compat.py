@@ -66,6 +66,13 @@ def test_quick_benchmark_writes_the_documented_result(full_glyphs_dir, tmp_path)
     # The evolved gallery is searchable by new queries: far above the untouched old one
     # for a model that shares no space with it.
     assert independent["new/evolved"]["map@100"] > independent["new/old"]["map@100"] + 10
+    # The diagnostic adapter fitted on the evaluated gallery itself bounds the evolution
+    # from above: for a compatible model it closes more of the gap than one fitted on the
+    # training images.
+    for name in ("bct", "dmu"):
+        method = document["methods"][name]
+        assert method["evolution_ceiling"]["mean"] > method["gap_closed"]["mean"], name
+    assert "| ceiling |" in out.with_suffix(".md").read_text()
     assert set(document["against_bct"]["dmu"]) == {"new/old", "new/evolved", "new/new"}
     # Backfill curves (dmu by default): every curve ends exactly at new/new, each step
     # reports negative flips, and the one plot holds them all.

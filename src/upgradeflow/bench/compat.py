@@ -20,7 +20,14 @@ from upgradeflow.bench.backfill import PRIMARY, method_backfill, reverse_adapter
 from upgradeflow.bench.embedding_export import write_embedding_table
 from upgradeflow.bench.methods import Method
 from upgradeflow.bench.scenarios import Scenario
-from upgradeflow.bench.trainers import TrainedMethod, evolve, old_model_for, train_method, train_old_model
+from upgradeflow.bench.trainers import (
+    TrainedMethod,
+    evolve,
+    gallery_fitted_adapter,
+    old_model_for,
+    train_method,
+    train_old_model,
+)
 from upgradeflow.data.image_set import ImageSet
 from upgradeflow.data.paired_embeddings import PairedPart, write_pairs
 from upgradeflow.errors import UserInputError
@@ -155,8 +162,17 @@ def run_seed(
             split.gallery.identities,
             ["old/old", "new/old", "new/evolved", "new/new"],
         )
+        ceiling = evolve(gallery_fitted_adapter(gallery_emb["old"], gallery_emb["new"], seed), gallery_emb["old"])
+        ceiling_matrix, _ = evaluate_pairs(
+            {"new": query_emb["new"]},
+            {"evolved": ceiling},
+            split.queries.identities,
+            split.gallery.identities,
+            ["new/evolved"],
+        )
         results[method.name] = {
             "matrix": matrix,
+            "evolution_ceiling": gap_closed(matrix | ceiling_matrix),
             "compatible": is_compatible(matrix),
             "negative_flip_rate": {k: round(v, 3) for k, v in flip_rates(correct).items()},
             "train_seconds": round(trained.seconds, 1),
@@ -228,6 +244,7 @@ def summarise(per_seed: list[dict[str, dict]], seeds: list[int]) -> dict[str, di
             }
             entry["adapter"] = runs[0]["adapter"]
             entry["gap_closed"] = _mean_spread([gap_closed(r["matrix"]) or 0.0 for r in runs])
+            entry["evolution_ceiling"] = _mean_spread([r["evolution_ceiling"] or 0.0 for r in runs])
         if "width_matrix" in runs[0]:
             entry["width_matrix"], entry["width_matrix_std"] = mean_and_std([r["width_matrix"] for r in runs])
             entry["width_compatible_every_seed"] = {

@@ -190,6 +190,17 @@ def refined_joint_adapter(
     )
 
 
+def gallery_fitted_adapter(
+    old_gallery: np.ndarray, new_gallery: np.ndarray, seed: int, post_hoc: PostHocAdapter = PostHocAdapter()
+) -> MLPAdapter:
+    """A diagnostic, never a method: ψ fitted on the evaluated gallery's own (old, new)
+    pairs, so it has seen the very items it evolves. What it reaches bounds what any
+    adapter of the same size, fitted elsewhere, could reach from those old features."""
+    config = AdapterConfig(old_gallery.shape[1], post_hoc.hidden, new_gallery.shape[1], post_hoc.depth, residual=True)
+    adapter, _ = fit_forward_adapter(old_gallery, new_gallery, config, epochs=post_hoc.epochs, seed=seed)
+    return adapter
+
+
 @torch.no_grad()
 def evolve(adapter: MLPAdapter, old_embeddings: np.ndarray) -> np.ndarray:
     return adapter.cpu().eval()(torch.from_numpy(old_embeddings)).numpy().astype(np.float32)
