@@ -137,10 +137,11 @@ def _width_lines(result: dict) -> list[str]:
                 cells.append(f"{value['map@100']:.1f} / {value['top1']:.1f}{(' ' + flags) if flags else ''}")
             lines.append(f"| {q} | " + " | ".join(cells) + " |")
         first = method["per_seed"][0]
-        lines.append(f"\nLearned log-variances s_k (seed 0): {first.get('log_variances')}.")
+        seed = first["seed"]
+        lines.append(f"\nLearned log-variances s_k (seed {seed}): {first.get('log_variances')}.")
         if first.get("projected_steps") is not None:
             share = first["projected_steps"]
-            lines.append(f"Share of steps where gradient projection changed the update (seed 0): {share}.")
+            lines.append(f"Share of steps where gradient projection changed the update (seed {seed}): {share}.")
     return lines
 
 

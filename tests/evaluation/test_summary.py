@@ -1,0 +1,26 @@
+from upgradeflow.evaluation.summary import markdown_table
+
+
+def _cells(value: float) -> dict:
+    return {"map@100": value, "map": value, "top1": value, "top5": value}
+
+
+def test_width_section_names_the_seed_its_training_details_come_from():
+    widths = ("w1.0", "w0.5")
+    pairs = [f"{q}/{g}" for q in widths for g in (*widths, "old")]
+    sfsc = {
+        "matrix": {"new/new": _cells(90.0)},
+        "width_matrix": {pair: _cells(80.0) for pair in pairs},
+        "width_compatible_every_seed": {
+            pair: {"map@100": pair != "w0.5/old", "top1": True}
+            for pair in pairs
+            if pair not in ("w1.0/w1.0", "w0.5/w0.5")
+        },
+        "per_seed": [{"seed": 7, "log_variances": [0.1, 0.4], "projected_steps": 0.2}],
+    }
+    table = markdown_table(
+        {"dataset": "toy", "scenario": "default", "quick": True, "seeds": [7], "methods": {"sfsc": sfsc}}
+    )
+    assert "Learned log-variances s_k (seed 7): [0.1, 0.4]." in table
+    assert "changed the update (seed 7): 0.2." in table
+    assert "| w0.5 | 80.0 / 80.0 | 80.0 / 80.0 | 80.0 / 80.0 ✗ |" in table
