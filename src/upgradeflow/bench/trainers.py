@@ -47,6 +47,11 @@ class PostHocAdapter:
     depth: int = 2
     epochs: int = 30
 
+    def fit(self, old: np.ndarray, new: np.ndarray, seed: int) -> tuple[MLPAdapter, float]:
+        """ψ fitted on paired (old, new) rows, and its mean cosine distance."""
+        config = AdapterConfig(old.shape[1], self.hidden, new.shape[1], self.depth, residual=True)
+        return fit_forward_adapter(old, new, config, epochs=self.epochs, seed=seed)
+
 
 @dataclass
 class TrainedMethod:
@@ -166,12 +171,7 @@ def train_method(
         seconds += time.perf_counter() - started
         source = "joint, refined" if new.extra.config.adapter_refine_epochs else "joint"
         return TrainedMethod(new.model, adapter, source, distance, seconds, new_features, widths, details)
-    adapter_config = AdapterConfig(
-        old.train_features.shape[1], post_hoc.hidden, new_features.shape[1], post_hoc.depth, residual=True
-    )
-    adapter, distance = fit_forward_adapter(
-        old.train_features, new_features, adapter_config, epochs=post_hoc.epochs, seed=config.seed
-    )
+    adapter, distance = post_hoc.fit(old.train_features, new_features, config.seed)
     return TrainedMethod(new.model, adapter, "post-hoc", distance, seconds, new_features, widths, details)
 
 
@@ -196,9 +196,7 @@ def gallery_fitted_adapter(
     """A diagnostic, never a method: ψ fitted on the evaluated gallery's own (old, new)
     pairs, so it has seen the very items it evolves. What it reaches bounds what any
     adapter of the same size, fitted elsewhere, could reach from those old features."""
-    config = AdapterConfig(old_gallery.shape[1], post_hoc.hidden, new_gallery.shape[1], post_hoc.depth, residual=True)
-    adapter, _ = fit_forward_adapter(old_gallery, new_gallery, config, epochs=post_hoc.epochs, seed=seed)
-    return adapter
+    return post_hoc.fit(old_gallery, new_gallery, seed)[0]
 
 
 @torch.no_grad()
