@@ -24,3 +24,17 @@ def test_width_section_names_the_seed_its_training_details_come_from():
     assert "Learned log-variances s_k (seed 7): [0.1, 0.4]." in table
     assert "changed the update (seed 7): 0.2." in table
     assert "| w0.5 | 80.0 / 80.0 | 80.0 / 80.0 | 80.0 / 80.0 ✗ |" in table
+
+
+def test_width_section_leaves_out_training_details_that_were_not_used():
+    sfsc = {
+        "matrix": {"new/new": _cells(90.0)},
+        "width_matrix": {f"{q}/{g}": _cells(80.0) for q in ("w1.0",) for g in ("w1.0", "old")},
+        "width_compatible_every_seed": {"w1.0/old": {"map@100": True, "top1": True}},
+        "per_seed": [{"seed": 0, "log_variances": None, "projected_steps": None}],
+    }
+    table = markdown_table(
+        {"dataset": "toy", "scenario": "default", "quick": True, "seeds": [0], "methods": {"sfsc": sfsc}}
+    )
+    assert "log-variances" not in table
+    assert "gradient projection changed" not in table

@@ -18,11 +18,11 @@ CONFIG = ModelConfig(width=16, depth=3, embedding_dim=16, image_size=16)
     "sfsc",
     [
         SFSCConfig(),
-        SFSCConfig(uncertainty_weighting=False),
+        SFSCConfig(uncertainty_weighting=True),
         SFSCConfig(gradient_projection=False),
         SFSCConfig(distillation=0.0),
     ],
-    ids=["full", "no-uncertainty", "no-projection", "no-distillation"],
+    ids=["default", "uncertainty", "no-projection", "no-distillation"],
 )
 def test_every_width_separates_classes_in_one_shared_space(sfsc):
     images, labels = toy_images()
@@ -39,6 +39,8 @@ def test_every_width_separates_classes_in_one_shared_space(sfsc):
         assert accuracy > (0.9 if width >= 0.5 else 0.7), (width, accuracy)
     if sfsc.uncertainty_weighting:
         assert result.log_variances is not None and any(abs(s) > 1e-3 for s in result.log_variances)
+    else:
+        assert result.log_variances is None
     if sfsc.gradient_projection:
         assert result.projected_steps is not None and 0 < result.projected_steps <= 1
     else:

@@ -57,14 +57,14 @@ METHODS: dict[str, Method] = {
         Method(
             "sfsc",
             "sfsc",
-            "switchable widths, uncertainty weights, per-tensor gradient projection, in-place distillation, BCT loss",
+            "switchable widths, equal loss weights, per-tensor gradient projection, in-place distillation, BCT loss",
             sfsc=SFSC,
         ),
         Method(
-            "sfsc-nouncertainty",
+            "sfsc-uncertainty",
             "sfsc",
-            "ablation: equal loss weights",
-            sfsc=replace(SFSC, uncertainty_weighting=False),
+            "ablation: learned uncertainty loss weights instead of equal ones",
+            sfsc=replace(SFSC, uncertainty_weighting=True),
         ),
         Method(
             "sfsc-noprojection",

@@ -138,7 +138,8 @@ def _width_lines(result: dict) -> list[str]:
             lines.append(f"| {q} | " + " | ".join(cells) + " |")
         first = method["per_seed"][0]
         seed = first["seed"]
-        lines.append(f"\nLearned log-variances s_k (seed {seed}): {first.get('log_variances')}.")
+        if first.get("log_variances") is not None:
+            lines.append(f"\nLearned log-variances s_k (seed {seed}): {first['log_variances']}.")
         if first.get("projected_steps") is not None:
             share = first["projected_steps"]
             lines.append(f"Share of steps where gradient projection changed the update (seed {seed}): {share}.")
