@@ -8,9 +8,10 @@ from upgradeflow.models.switchable import SwitchableEmbeddingModel, check_widths
 CONFIG = ModelConfig(width=16, depth=3, embedding_dim=8, image_size=16)
 
 
-def test_each_cut_out_width_embeds_exactly_like_the_family():
+@pytest.mark.parametrize("private_heads", [False, True], ids=["shared-head", "private-heads"])
+def test_each_cut_out_width_embeds_exactly_like_the_family(private_heads):
     torch.manual_seed(0)
-    family = SwitchableEmbeddingModel(CONFIG)
+    family = SwitchableEmbeddingModel(CONFIG, private_heads=private_heads)
     family.train()
     images = torch.rand(32, 1, 16, 16)
     for index in range(len(family.widths)):  # give every width's norms their own statistics
@@ -25,6 +26,13 @@ def test_each_cut_out_width_embeds_exactly_like_the_family():
     assert sum(p.numel() for p in family.sub_model(3).parameters()) < sum(
         p.numel() for p in family.sub_model(0).parameters()
     )
+
+
+def test_private_heads_are_not_shared_between_widths():
+    family = SwitchableEmbeddingModel(CONFIG, private_heads=True)
+    shared = {id(p) for p in family.shared_parameters()}
+    assert not any(id(p) in shared for p in family.private_heads.parameters())
+    assert [h.in_features for h in family.private_heads] == [12, 8, 4]
 
 
 @pytest.mark.parametrize(

@@ -78,6 +78,39 @@ METHODS: dict[str, Method] = {
             "ablation: no pull of narrow widths towards the full width",
             sfsc=replace(SFSC, distillation=0.0),
         ),
+        *(
+            Method(
+                f"sfsc-distill{weight:g}",
+                "sfsc",
+                f"variant: pull towards the full width weighted {weight:g}",
+                sfsc=replace(SFSC, distillation=weight),
+            )
+            for weight in (4.0, 16.0)
+        ),
+        Method(
+            "sfsc-crosswidth",
+            "sfsc",
+            "variant: plus an InfoNCE pick of the full width's embedding of the same image",
+            sfsc=replace(SFSC, cross_width_contrastive=1.0),
+        ),
+        Method(
+            "sfsc-crosswidth-only",
+            "sfsc",
+            "variant: the InfoNCE pick instead of the cosine pull",
+            sfsc=replace(SFSC, cross_width_contrastive=1.0, distillation=0.0),
+        ),
+        Method(
+            "sfsc-privateheads",
+            "sfsc",
+            "variant: each narrower width has its own embedding head",
+            sfsc=replace(SFSC, private_heads=True),
+        ),
+        Method(
+            "sfsc-privateheads-distill4",
+            "sfsc",
+            "variant: own heads and the pull towards the full width weighted 4",
+            sfsc=replace(SFSC, private_heads=True, distillation=4.0),
+        ),
     )
 }
 

@@ -49,7 +49,9 @@ def channels(config: ModelConfig, width: float) -> int:
 class SwitchableEmbeddingModel(nn.Module):
     """``active`` selects the width used by ``forward``."""
 
-    def __init__(self, config: ModelConfig, widths: tuple[float, ...] = DEFAULT_WIDTHS) -> None:
+    def __init__(
+        self, config: ModelConfig, widths: tuple[float, ...] = DEFAULT_WIDTHS, private_heads: bool = False
+    ) -> None:
         super().__init__()
         self.config = config
         self.widths = check_widths(widths)
@@ -64,7 +66,20 @@ class SwitchableEmbeddingModel(nn.Module):
             self.norms.append(nn.ModuleList(nn.BatchNorm2d(channels(config, w)) for w in self.widths))
             in_channels = config.width
         self.head = nn.Linear(config.width, config.embedding_dim)
+        # Each narrower width may get its own head (full width keeps ``head``): a head
+        # costs width x embedding_dim weights, and a shared one must serve every width.
+        self.private_heads = (
+            nn.ModuleList(nn.Linear(channels(config, w), config.embedding_dim) for w in self.widths[1:])
+            if private_heads
+            else None
+        )
         self.active = 0
+
+    def _head(self, index: int, width: int) -> tuple[Tensor, Tensor]:
+        if self.private_heads is not None and index > 0:
+            head = self.private_heads[index - 1]
+            return head.weight, head.bias
+        return self.head.weight[:, :width], self.head.bias
 
     def forward(self, images: Tensor) -> Tensor:
         width = channels(self.config, self.widths[self.active])
@@ -75,10 +90,10 @@ class SwitchableEmbeddingModel(nn.Module):
             x = F.relu(norms[self.active](x), inplace=True)
             in_channels = width
         pooled = x.mean(dim=(2, 3))
-        return F.normalize(F.linear(pooled, self.head.weight[:, :width], self.head.bias), dim=1)
+        return F.normalize(F.linear(pooled, *self._head(self.active, width)), dim=1)
 
     def shared_parameters(self) -> list[nn.Parameter]:
-        """Parameters every width uses (the conv and head weights); normalisation is per width."""
+        """Parameters every width uses (the conv and shared head weights); normalisation is per width."""
         return [conv.weight for conv in self.convs] + [self.head.weight, self.head.bias]
 
     @torch.no_grad()
@@ -91,6 +106,7 @@ class SwitchableEmbeddingModel(nn.Module):
             layers[2 * i].weight.copy_(conv.weight[:width, :in_channels])
             layers[2 * i + 1].load_state_dict(norms[index].state_dict())
             in_channels = width
-        model.head.weight.copy_(self.head.weight[:, :width])
-        model.head.bias.copy_(self.head.bias)
+        weight, bias = self._head(index, width)
+        model.head.weight.copy_(weight)
+        model.head.bias.copy_(bias)
         return model.eval()

@@ -26,6 +26,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from upgradeflow.compat.gradient_projection import project_conflicting
+from upgradeflow.compat.selective import new_to_old_contrastive
 from upgradeflow.errors import UserInputError
 from upgradeflow.models.cosine_classifier import CosineClassifier
 from upgradeflow.models.switchable import DEFAULT_WIDTHS, SwitchableEmbeddingModel, check_widths
@@ -52,11 +53,19 @@ class SFSCConfig:
     uncertainty_weighting: bool = False
     gradient_projection: bool = True
     distillation: float = 1.0  # weight of the pull towards the full width; 0 switches it off
+    # Weight of an InfoNCE term per narrower width: its embedding must pick the full
+    # width's embedding of the same image out of the batch's other identities, which is
+    # the retrieval a narrow query against a wide gallery performs; 0 switches it off.
+    cross_width_contrastive: float = 0.0
+    contrastive_temperature: float = 0.05
+    private_heads: bool = False  # a head per narrower width instead of slices of one
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "widths", check_widths(self.widths))
-        if self.distillation < 0:
-            raise UserInputError("distillation weight must not be negative")
+        if min(self.distillation, self.cross_width_contrastive) < 0:
+            raise UserInputError("distillation and cross-width contrastive weights must not be negative")
+        if self.contrastive_temperature <= 0:
+            raise UserInputError("contrastive temperature must be positive")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -86,6 +95,16 @@ def project_per_parameter(
         parameter.grad = total.view_as(parameter)
         projections += made
     return projections
+
+
+def _towards_full_width(embeddings: Tensor, teacher: Tensor, targets: Tensor, sfsc: SFSCConfig) -> Tensor:
+    loss = embeddings.new_zeros(())
+    if sfsc.distillation > 0:
+        loss = loss + sfsc.distillation * (1 - F.cosine_similarity(embeddings, teacher, dim=1).mean())
+    if sfsc.cross_width_contrastive > 0:
+        picked = new_to_old_contrastive(embeddings, teacher, targets, sfsc.contrastive_temperature)
+        loss = loss + sfsc.cross_width_contrastive * picked.mean()
+    return loss
 
 
 def _unflatten_into(vector: Tensor, parameters: list[nn.Parameter]) -> None:
@@ -139,9 +158,8 @@ def train_switchable(
                         loss = loss + extra_loss(StepOutputs(batch, embeddings, classifier))
                     if k == 0:  # the full width teaches the narrower ones
                         teacher = embeddings.detach()
-                    elif sfsc.distillation > 0:
-                        pull = 1 - F.cosine_similarity(embeddings.float(), teacher.float(), dim=1).mean()
-                        loss = loss + sfsc.distillation * pull
+                    else:
+                        loss = loss + _towards_full_width(embeddings.float(), teacher.float(), batch.targets, sfsc)
                 if sfsc.uncertainty_weighting:
                     loss = torch.exp(-log_variances[k]) * loss + log_variances[k]
                 total += float(loss.detach())
