@@ -157,9 +157,9 @@ def train_switchable(
                     if extra_loss is not None:
                         loss = loss + extra_loss(StepOutputs(batch, embeddings, classifier))
                     if k == 0:  # the full width teaches the narrower ones
-                        teacher = embeddings.detach()
+                        teacher = embeddings.detach().float()
                     else:
-                        loss = loss + _towards_full_width(embeddings.float(), teacher.float(), batch.targets, sfsc)
+                        loss = loss + _towards_full_width(embeddings.float(), teacher, batch.targets, sfsc)
                 if sfsc.uncertainty_weighting:
                     loss = torch.exp(-log_variances[k]) * loss + log_variances[k]
                 total += float(loss.detach())
