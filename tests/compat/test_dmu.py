@@ -6,8 +6,9 @@ from tests.training.test_loop import TINY, toy_images
 from upgradeflow.compat.bct import old_classifier_rows
 from upgradeflow.compat.dmu import DMUConfig, DMULoss, sample_weights
 from upgradeflow.errors import UserInputError
+from upgradeflow.models.cosine_classifier import CosineClassifier
 from upgradeflow.models.embedder import EmbeddingModel
-from upgradeflow.training.loop import TrainConfig, embed_images, train_embedding
+from upgradeflow.training.loop import Batch, StepOutputs, TrainConfig, embed_images, train_embedding
 
 
 @pytest.mark.parametrize(
@@ -15,6 +16,7 @@ from upgradeflow.training.loop import TrainConfig, embed_images, train_embedding
     [
         ({"weighting": "confidence"}, "unknown weighting 'confidence'"),
         ({"compat_loss": "l2"}, "unknown compatibility loss 'l2'"),
+        ({"normalisation": "batch"}, "unknown normalisation 'batch'"),
         ({"weight_temperature": 0}, "temperatures must be positive"),
         ({"lambda_bc": -1}, "must not be negative"),
         ({"adapter_refine_epochs": -1}, "refinement epochs must not be negative"),
@@ -56,3 +58,25 @@ def test_uniform_weighting_is_all_ones():
     features = np.eye(4, dtype=np.float32).repeat(2, axis=0)
     weights = sample_weights(features, np.repeat(np.arange(4), 2), DMUConfig(weighting="uniform"))
     np.testing.assert_array_equal(weights, np.ones(8, dtype=np.float32))
+
+
+@pytest.mark.parametrize(("normalisation", "expected_ratio"), [("weights", 1.0), ("samples", 0.1)])
+def test_normalisation_decides_whether_small_weights_weaken_the_constraint(normalisation, expected_ratio):
+    """Uniform weights of 0.1 leave the loss averaged by the weights unchanged, and scale
+    the one averaged by the batch size down tenfold."""
+    torch.manual_seed(0)
+    model = EmbeddingModel(TINY)
+    images, labels = toy_images()
+    rows = torch.nn.functional.normalize(torch.randn(4, TINY.embedding_dim), dim=1)
+    step = StepOutputs(
+        Batch(torch.arange(len(images)), torch.from_numpy(images), torch.from_numpy(labels).long()),
+        torch.randn(len(images), TINY.embedding_dim),
+        CosineClassifier(TINY.embedding_dim, 4),
+    )
+
+    def loss_at(weight: float) -> float:
+        config = DMUConfig(normalisation=normalisation, adapter=False)
+        weights = np.full(len(images), weight, dtype=np.float32)
+        return float(DMULoss(config, model, rows, weights, TINY.embedding_dim, 16.0)(step))
+
+    assert loss_at(0.1) / loss_at(1.0) == pytest.approx(expected_ratio, rel=1e-5)

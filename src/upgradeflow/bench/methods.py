@@ -54,6 +54,21 @@ METHODS: dict[str, Method] = {
             "ablation: new-to-old contrastive compatibility loss",
             dmu=replace(DMU, compat_loss="contrastive"),
         ),
+        *(
+            Method(
+                f"dmu-t{temperature:g}",
+                "dmu",
+                f"variant: posterior weights at temperature {temperature:g} (flatter than the default's)",
+                dmu=replace(DMU, weight_temperature=temperature),
+            )
+            for temperature in (0.2, 1.0)
+        ),
+        Method(
+            "dmu-samplemean",
+            "dmu",
+            "variant: weighted compatibility loss averaged over the batch, not the weights",
+            dmu=replace(DMU, normalisation="samples"),
+        ),
         Method(
             "sfsc",
             "sfsc",

@@ -25,6 +25,11 @@ from upgradeflow.models.cosine_classifier import cosine_logits
 from upgradeflow.training.loop import ExtraLoss, StepOutputs
 
 COMPAT_LOSSES = ("influence", "contrastive")
+# How the weighted compatibility loss is averaged over a batch: by the sum of the weights
+# (DESIGN.md §4: the constraint's strength stays BCT's, aimed at the samples worth
+# inheriting) or by the batch size (a poor old space, whose weights are all small,
+# then constrains the new model less overall).
+NORMALISATIONS = ("weights", "samples")
 
 
 @dataclass(frozen=True)
@@ -34,6 +39,7 @@ class DMUConfig:
 
     weighting: str = "posterior"  # posterior | entropy | margin | uniform
     weight_temperature: float = 0.05
+    normalisation: str = "weights"  # weights | samples
     compat_loss: str = "influence"  # influence | contrastive
     contrastive_temperature: float = 0.05
     lambda_bc: float = 1.0
@@ -58,6 +64,10 @@ class DMUConfig:
         if self.compat_loss not in COMPAT_LOSSES:
             raise UserInputError(
                 f"unknown compatibility loss '{self.compat_loss}' (choose from: {', '.join(COMPAT_LOSSES)})"
+            )
+        if self.normalisation not in NORMALISATIONS:
+            raise UserInputError(
+                f"unknown normalisation '{self.normalisation}' (choose from: {', '.join(NORMALISATIONS)})"
             )
         if min(self.weight_temperature, self.contrastive_temperature) <= 0:
             raise UserInputError("temperatures must be positive")
@@ -118,7 +128,11 @@ class DMULoss(ExtraLoss):
             per_sample = F.cross_entropy(cosine_logits(new, rows, self.scale), batch.targets, reduction="none")
         else:
             per_sample = new_to_old_contrastive(new, old, batch.targets, self.config.contrastive_temperature)
-        loss = self.config.lambda_bc * weighted_mean(per_sample, weights)
+        if self.config.normalisation == "weights":
+            compat = weighted_mean(per_sample, weights)
+        else:
+            compat = (weights * per_sample).mean()
+        loss = self.config.lambda_bc * compat
         if self.adapter is not None:
             evolved = self.adapter(old)
             target = new if self.config.adapter_shapes_new else new.detach()
