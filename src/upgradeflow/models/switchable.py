@@ -75,11 +75,11 @@ class SwitchableEmbeddingModel(nn.Module):
         )
         self.active = 0
 
-    def _head(self, index: int, width: int) -> tuple[Tensor, Tensor]:
+    def _head(self, index: int) -> tuple[Tensor, Tensor]:
         if self.private_heads is not None and index > 0:
             head = self.private_heads[index - 1]
             return head.weight, head.bias
-        return self.head.weight[:, :width], self.head.bias
+        return self.head.weight[:, : channels(self.config, self.widths[index])], self.head.bias
 
     def forward(self, images: Tensor) -> Tensor:
         width = channels(self.config, self.widths[self.active])
@@ -90,7 +90,7 @@ class SwitchableEmbeddingModel(nn.Module):
             x = F.relu(norms[self.active](x), inplace=True)
             in_channels = width
         pooled = x.mean(dim=(2, 3))
-        return F.normalize(F.linear(pooled, *self._head(self.active, width)), dim=1)
+        return F.normalize(F.linear(pooled, *self._head(self.active)), dim=1)
 
     def shared_parameters(self) -> list[nn.Parameter]:
         """Parameters every width uses (the conv and shared head weights); normalisation is per width."""
@@ -106,7 +106,7 @@ class SwitchableEmbeddingModel(nn.Module):
             layers[2 * i].weight.copy_(conv.weight[:width, :in_channels])
             layers[2 * i + 1].load_state_dict(norms[index].state_dict())
             in_channels = width
-        weight, bias = self._head(index, width)
+        weight, bias = self._head(index)
         model.head.weight.copy_(weight)
         model.head.bias.copy_(bias)
         return model.eval()
