@@ -4,9 +4,20 @@ The command line turns it into a one-line message and a non-zero exit; anything 
 that escapes is a bug and keeps its traceback.
 """
 
+from collections.abc import Iterable
+
 
 class UserInputError(ValueError):
     """Bad input from the user: a missing file, a wrong schema, an unknown name."""
+
+
+def check_choice(what: str, value: str, choices: Iterable[str]) -> str:
+    """``value`` if it is one of ``choices``; otherwise the one-line error that lists them,
+    so every option with a fixed set of values is refused in the same words."""
+    choices = tuple(choices)
+    if value not in choices:
+        raise UserInputError(f"unknown {what} '{value}' (choose from: {', '.join(choices)})")
+    return value
 
 
 class ConflictError(RuntimeError):

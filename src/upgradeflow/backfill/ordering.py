@@ -12,15 +12,13 @@ import hashlib
 import numpy as np
 
 from upgradeflow.compat.selective import old_discriminativeness
-from upgradeflow.errors import UserInputError
+from upgradeflow.errors import UserInputError, check_choice
 
 POLICIES = ("random", "worst-first", "residual-first")
 
 
 def check_policy(name: str) -> str:
-    if name not in POLICIES:
-        raise UserInputError(f"unknown backfill ordering '{name}' (choose from: {', '.join(POLICIES)})")
-    return name
+    return check_choice("backfill ordering", name, POLICIES)
 
 
 def backfill_order(

@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from upgradeflow.compat.forward_adapter import small_set_batch
-from upgradeflow.errors import UserInputError
+from upgradeflow.errors import UserInputError, check_choice
 from upgradeflow.models.adapter import AdapterConfig, MLPAdapter
 
 REVERSE_LOSSES = ("cosine", "metric")
@@ -39,8 +39,7 @@ class ReverseConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        if self.loss not in REVERSE_LOSSES:
-            raise UserInputError(f"unknown reverse loss '{self.loss}' (choose from: {', '.join(REVERSE_LOSSES)})")
+        check_choice("reverse loss", self.loss, REVERSE_LOSSES)
         if self.temperature <= 0 or min(self.regression_weight, self.orthogonality) < 0:
             raise UserInputError("reverse adapter: temperature must be positive and weights not negative")
 

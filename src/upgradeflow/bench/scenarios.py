@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
 
-from upgradeflow.errors import UserInputError
+from upgradeflow.errors import check_choice
 from upgradeflow.models.config import NEW_MODEL, OLD_MODEL, ModelConfig
 
 
@@ -40,9 +40,7 @@ SCENARIOS = {
 
 
 def get_scenario(name: str, quick: bool) -> Scenario:
-    if name not in SCENARIOS:
-        raise UserInputError(f"unknown scenario '{name}' (choose from: {', '.join(SCENARIOS)})")
-    scenario = SCENARIOS[name]
+    scenario = SCENARIOS[check_choice("scenario", name, SCENARIOS)]
     if quick:
         scenario = replace(
             scenario,

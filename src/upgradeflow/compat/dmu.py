@@ -19,7 +19,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from upgradeflow.compat.selective import WEIGHTINGS, new_to_old_contrastive, old_discriminativeness, weighted_mean
-from upgradeflow.errors import UserInputError
+from upgradeflow.errors import UserInputError, check_choice
 from upgradeflow.models.adapter import AdapterConfig, MLPAdapter
 from upgradeflow.models.cosine_classifier import cosine_logits
 from upgradeflow.training.loop import ExtraLoss, StepOutputs
@@ -57,18 +57,9 @@ class DMUConfig:
     adapter_refine_epochs: int = 30
 
     def __post_init__(self) -> None:
-        if self.weighting not in (*WEIGHTINGS, "uniform"):
-            raise UserInputError(
-                f"unknown weighting '{self.weighting}' (choose from: {', '.join((*WEIGHTINGS, 'uniform'))})"
-            )
-        if self.compat_loss not in COMPAT_LOSSES:
-            raise UserInputError(
-                f"unknown compatibility loss '{self.compat_loss}' (choose from: {', '.join(COMPAT_LOSSES)})"
-            )
-        if self.normalisation not in NORMALISATIONS:
-            raise UserInputError(
-                f"unknown normalisation '{self.normalisation}' (choose from: {', '.join(NORMALISATIONS)})"
-            )
+        check_choice("weighting", self.weighting, (*WEIGHTINGS, "uniform"))
+        check_choice("compatibility loss", self.compat_loss, COMPAT_LOSSES)
+        check_choice("normalisation", self.normalisation, NORMALISATIONS)
         if min(self.weight_temperature, self.contrastive_temperature) <= 0:
             raise UserInputError("temperatures must be positive")
         if min(self.lambda_bc, self.lambda_fa) < 0:

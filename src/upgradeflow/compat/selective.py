@@ -15,15 +15,13 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from upgradeflow.errors import UserInputError
+from upgradeflow.errors import UserInputError, check_choice
 
 WEIGHTINGS = ("posterior", "entropy", "margin")
 
 
 def check_weighting(name: str) -> str:
-    if name not in WEIGHTINGS:
-        raise UserInputError(f"unknown weighting '{name}' (choose from: {', '.join(WEIGHTINGS)})")
-    return name
+    return check_choice("weighting", name, WEIGHTINGS)
 
 
 def _prototype_sums(features: Tensor, target: Tensor, num_classes: int) -> tuple[Tensor, Tensor]:

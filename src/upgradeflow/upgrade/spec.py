@@ -14,7 +14,7 @@ from upgradeflow.bench.scenarios import SCENARIOS
 from upgradeflow.compat.dmu import DMUConfig
 from upgradeflow.compat.selective import check_weighting
 from upgradeflow.data.image_set import ImageSet
-from upgradeflow.errors import UserInputError
+from upgradeflow.errors import UserInputError, check_choice
 from upgradeflow.models.switchable import DEFAULT_WIDTHS, check_widths
 from upgradeflow.training.switchable import SFSCConfig
 
@@ -35,10 +35,8 @@ class UpgradeSpec:
     adapter_epochs: int = 30
 
     def __post_init__(self) -> None:
-        if self.method not in UPGRADE_METHODS:
-            raise UserInputError(f"unknown method '{self.method}' (choose from: {', '.join(UPGRADE_METHODS)})")
-        if self.scenario not in SCENARIOS:
-            raise UserInputError(f"unknown scenario '{self.scenario}' (choose from: {', '.join(SCENARIOS)})")
+        check_choice("method", self.method, UPGRADE_METHODS)
+        check_choice("scenario", self.scenario, SCENARIOS)
         if min(self.adapter_hidden, self.adapter_depth, self.adapter_epochs) < 1:
             raise UserInputError("adapter hidden size, depth and epochs must be positive")
         check_weighting(self.weighting)
