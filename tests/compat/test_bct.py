@@ -3,7 +3,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from upgradeflow.compat.bct import influence_loss, old_classifier_rows
+from upgradeflow.compat.bct import influence_loss, influence_term, old_classifier_rows
+from upgradeflow.models.cosine_classifier import CosineClassifier
+from upgradeflow.training.loop import Batch, StepOutputs
 
 
 def test_unseen_classes_get_class_means_of_old_features_never_trained_rows():
@@ -34,3 +36,13 @@ def test_influence_loss_is_low_when_new_embeddings_sit_on_old_rows():
     rows = F.normalize(torch.randn(5, 8), dim=1)
     targets = torch.arange(5)
     assert influence_loss(rows, targets, rows, 16.0) < influence_loss(torch.roll(rows, 1, 0), targets, rows, 16.0)
+
+
+def test_influence_term_weight_scales_the_loss_and_one_leaves_it_as_it_is():
+    """λ is the trade-off knob the benchmark sweeps; λ = 1 must stay plain BCT."""
+    rows = F.normalize(torch.randn(5, 8), dim=1)
+    targets = torch.arange(5)
+    step = StepOutputs(Batch(targets, torch.zeros(5, 1, 2, 2), targets), torch.randn(5, 8), CosineClassifier(8, 5))
+    plain = influence_loss(step.embeddings, targets, rows, 16.0)
+    assert torch.equal(influence_term(rows, 16.0)(step), plain)
+    torch.testing.assert_close(influence_term(rows, 16.0, 2.5)(step), 2.5 * plain)

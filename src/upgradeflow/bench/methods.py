@@ -17,17 +17,23 @@ class Method:
     summary: str
     dmu: DMUConfig | None = None
     sfsc: SFSCConfig | None = None
+    bct_lambda: float = 1.0  # weight of BCT's influence loss (kind "bct" only)
 
     def config(self) -> dict:
         if self.dmu is not None:
             return self.dmu.to_dict()
         if self.sfsc is not None:
             return self.sfsc.to_dict()
+        if self.kind == "bct":
+            return {"lambda_bc": self.bct_lambda}
         return {}
 
 
 DMU = DMUConfig()
 SFSC = SFSCConfig()
+# Compatibility weights λ for mapping each method's new/old against new/new trade-off:
+# a DMU variant only beats BCT if it lies above BCT's own λ curve.
+TRADE_OFF_LAMBDAS = (0.5, 0.75, 1.5, 2.0)
 
 METHODS: dict[str, Method] = {
     m.name: m
@@ -35,6 +41,10 @@ METHODS: dict[str, Method] = {
         Method("old", "old", "the old model on its own identities"),
         Method("independent", "independent", "new model, classification loss only"),
         Method("bct", "bct", "new model + influence loss through the frozen old classifier"),
+        *(
+            Method(f"bct-l{lam:g}", "bct", f"variant: influence loss weighted {lam:g}", bct_lambda=lam)
+            for lam in TRADE_OFF_LAMBDAS
+        ),
         Method("dmu", "dmu", "selective compatibility (posterior weights) + joint forward adapter", dmu=DMU),
         Method(
             "dmu-uniform", "dmu", "ablation: weights off (BCT + joint adapter)", dmu=replace(DMU, weighting="uniform")
@@ -62,6 +72,19 @@ METHODS: dict[str, Method] = {
                 dmu=replace(DMU, weight_temperature=temperature),
             )
             for temperature in (0.2, 1.0)
+        ),
+        *(
+            Method(
+                f"{name}-l{lam:g}",
+                "dmu",
+                f"variant: {name} with the compatibility loss weighted {lam:g}",
+                dmu=replace(base, lambda_bc=lam),
+            )
+            for name, base in (
+                ("dmu-t0.2", replace(DMU, weight_temperature=0.2)),
+                ("dmu-margin", replace(DMU, weighting="margin")),
+            )
+            for lam in TRADE_OFF_LAMBDAS
         ),
         Method(
             "dmu-samplemean",

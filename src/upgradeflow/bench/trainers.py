@@ -140,7 +140,7 @@ def _train_new(
         return result, widths, {"log_variances": result.log_variances, "projected_steps": result.projected_steps}
     extra, details = None, {}
     if method.kind == "bct":
-        extra = influence_term(old.rows, config.scale)
+        extra = influence_term(old.rows, config.scale, method.bct_lambda)
     elif method.kind == "dmu":
         weights = sample_weights(old.train_features, train.identities, method.dmu)
         details["weights"] = weight_summary(weights, train.identities, old.classes)

@@ -48,10 +48,12 @@ def influence_loss(new_embeddings: Tensor, targets: Tensor, frozen_old_rows: Ten
     return F.cross_entropy(cosine_logits(new_embeddings, frozen_old_rows, scale), targets)
 
 
-def influence_term(frozen_old_rows: Tensor, scale: float) -> FunctionLoss:
-    """The influence loss as an extra term of the training loop."""
+def influence_term(frozen_old_rows: Tensor, scale: float, weight: float = 1.0) -> FunctionLoss:
+    """The influence loss as an extra term of the training loop; ``weight`` (λ) sets how
+    hard the new model is tied to the old space, the knob of the compatibility trade-off."""
     return FunctionLoss(
-        lambda step: influence_loss(
-            step.embeddings, step.batch.targets, frozen_old_rows.to(step.embeddings.device), scale
+        lambda step: (
+            weight
+            * influence_loss(step.embeddings, step.batch.targets, frozen_old_rows.to(step.embeddings.device), scale)
         )
     )
