@@ -17,6 +17,7 @@ from upgradeflow.cli_index import add_index_parser
 from upgradeflow.cli_pairs import add_adapters_parser, add_pairs_bench
 from upgradeflow.cli_serve import add_serve_parser
 from upgradeflow.cli_status import add_status_parser
+from upgradeflow.cli_trade_off import add_trade_off_bench
 from upgradeflow.errors import ConflictError, UserInputError
 
 DEFAULT_DATA_DIR = Path("data")
@@ -147,6 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
     compat.add_argument("--no-progress", action="store_true")
     compat.set_defaults(func=cmd_bench_compat)
     add_pairs_bench(bench)
+    add_trade_off_bench(bench)
 
     evaluate = commands.add_parser("eval", help="evaluate stored embeddings").add_subparsers(dest="what", required=True)
     embeddings = evaluate.add_parser("embeddings", help="retrieval metrics of query and gallery embedding tables")

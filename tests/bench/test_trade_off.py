@@ -1,0 +1,111 @@
+import json
+
+import pytest
+
+from upgradeflow.bench.trade_off import above_curve, lambda_curves, merge_runs, trade_off
+from upgradeflow.cli import main
+from upgradeflow.errors import UserInputError
+
+DMU = {"kind": "dmu", "weighting": "margin", "adapter": True}
+
+
+def matrix(new_old: float, new_new: float, old_old: float = 8.7) -> dict:
+    return {
+        "old/old": {"map@100": old_old},
+        "new/old": {"map@100": new_old},
+        "new/new": {"map@100": new_new},
+    }
+
+
+def run_file(tmp_path, name: str, methods: dict[str, tuple[dict, list[tuple[float, float]]]], old_old=8.7):
+    """A `bench compat` result with the given (config, per-seed (new/old, new/new)) per method."""
+    seeds = len(next(iter(methods.values()))[1])
+    document = {
+        "dataset": "glyphs",
+        "scenario": "hard",
+        "quick": False,
+        "seeds": list(range(seeds)),
+        "config": {"methods": {}},
+        "methods": {},
+    }
+    for method, (config, points) in methods.items():
+        per_seed = [{"matrix": matrix(*p, old_old=old_old)} for p in points]
+        mean = (sum(p[0] for p in points) / seeds, sum(p[1] for p in points) / seeds)
+        document["methods"][method] = {"matrix": matrix(*mean, old_old=old_old), "per_seed": per_seed}
+        document["config"]["methods"][method] = config
+    path = tmp_path / f"{name}.json"
+    path.write_text(json.dumps(document))
+    return path
+
+
+def bct(weight: float | None = None) -> dict:
+    return {"kind": "bct"} | ({} if weight is None else {"lambda_bc": weight})
+
+
+def test_above_curve_interpolates_between_the_curve_points_and_refuses_to_extrapolate():
+    curve = [(7.0, 90.0), (8.0, 86.0), (9.0, 84.0)]
+    assert above_curve(curve, (7.5, 89.0)) == pytest.approx(1.0)  # the curve gives 88 at 7.5
+    assert above_curve(curve, (8.5, 84.0)) == pytest.approx(-1.0)
+    assert above_curve(curve, (9.5, 90.0)) is None
+
+
+def test_methods_that_differ_only_in_lambda_form_one_curve_ordered_by_lambda(tmp_path):
+    first = run_file(tmp_path, "a", {"bct": (bct(), [(8.0, 86.0)]), "dmu-l0.5": (DMU | {"lambda_bc": 0.5}, [(7, 88)])})
+    second = run_file(
+        tmp_path,
+        "b",
+        {"bct-l2": (bct(2.0), [(9.0, 84.0)]), "dmu": (DMU | {"lambda_bc": 1.0}, [(8.5, 86.0)])},
+    )
+    curves = lambda_curves(merge_runs([first, second]))
+    assert curves == {"bct": ["bct", "bct-l2"], "dmu": ["dmu-l0.5", "dmu"]}
+
+
+def test_each_method_is_placed_against_bcts_curve_of_its_own_seed(tmp_path):
+    path = run_file(
+        tmp_path,
+        "a",
+        {
+            "bct-l0.5": (bct(0.5), [(7.0, 90.0), (6.0, 91.0)]),
+            "bct": (bct(), [(8.0, 86.0), (7.0, 87.0)]),
+            "dmu": (DMU, [(7.5, 89.0), (6.5, 90.0)]),
+            "far": (DMU | {"weighting": "entropy"}, [(1.0, 92.0), (1.0, 92.0)]),
+        },
+    )
+    rows = trade_off(merge_runs([path]))["methods"]
+    assert rows["dmu"]["above_bct_curve"] == {"mean": 1.0, "std": 0.0, "seeds_inside": 2}
+    assert rows["far"]["above_bct_curve"]["mean"] is None
+
+
+def test_runs_of_another_split_or_with_other_figures_under_one_name_are_refused(tmp_path):
+    base = run_file(tmp_path, "a", {"bct": (bct(), [(8.0, 86.0)])})
+    other_split = run_file(tmp_path, "b", {"bct-l2": (bct(2.0), [(9.0, 84.0)])}, old_old=10.3)
+    with pytest.raises(UserInputError, match="old/old differs"):
+        merge_runs([base, other_split])
+    renamed = run_file(tmp_path, "c", {"bct": (bct(), [(8.1, 86.0)])})
+    with pytest.raises(UserInputError, match="method bct has other figures"):
+        merge_runs([base, renamed])
+
+
+def test_without_bct_at_two_weights_there_is_no_curve(tmp_path):
+    path = run_file(tmp_path, "a", {"bct": (bct(), [(8.0, 86.0)]), "dmu": (DMU, [(8.0, 87.0)])})
+    with pytest.raises(UserInputError, match="no bct at two or more λ"):
+        trade_off(merge_runs([path]))
+
+
+def test_command_writes_table_json_and_plot_and_rejects_a_file_that_is_no_result(tmp_path, capsys):
+    path = run_file(
+        tmp_path,
+        "a",
+        {"bct-l0.5": (bct(0.5), [(7.0, 90.0)]), "bct": (bct(), [(8.0, 86.0)]), "dmu": (DMU, [(7.5, 89.0)])},
+    )
+    out = tmp_path / "trade.json"
+    assert main(["bench", "trade-off", str(path), "--out", str(out)]) == 0
+    assert json.loads(out.read_text())["methods"]["dmu"]["above_bct_curve"]["mean"] == 1.0
+    assert "| dmu | 1 | 7.50 | 89.00 | +1.00 ± 0.00 | 1/1 |" in out.with_suffix(".md").read_text()
+    assert out.with_suffix(".png").stat().st_size > 0
+    junk = tmp_path / "junk.json"
+    junk.write_text("[1, 2]")
+    assert main(["bench", "trade-off", str(junk), "--out", str(tmp_path / "x.json")]) == 2
+    error = capsys.readouterr().err.strip()
+    assert error.startswith("upgradeflow: error:") and "not a `bench compat` result" in error
+    assert "\n" not in error and not (tmp_path / "x.json").exists()
