@@ -61,9 +61,10 @@ def merge_runs(paths: list[Path]) -> dict:
     return merged
 
 
-def compat_weight(config: dict) -> float:
-    """λ of a method's compatibility loss; runs recorded before λ was configurable had 1."""
-    return float(config.get("lambda_bc", 1.0))
+def compat_weight(config: dict) -> float | None:
+    """λ of a method's compatibility loss (None: it has none); runs recorded before λ was
+    configurable had 1."""
+    return None if config.get("kind") == "independent" else float(config.get("lambda_bc", 1.0))
 
 
 def _family(config: dict) -> str:
@@ -79,7 +80,7 @@ def lambda_curves(merged: dict) -> dict[str, list[str]]:
     curves = {}
     for names in groups.values():
         if len(names) > 1:
-            names.sort(key=lambda n: compat_weight(merged["configs"][n]))
+            names.sort(key=lambda n: compat_weight(merged["configs"][n]) or 0.0)
             curves[min(names, key=len)] = names
     return curves
 
@@ -141,8 +142,9 @@ def trade_off_markdown(merged: dict, result: dict) -> str:
         above = row["above_bct_curve"]
         shown = f"{above['mean']:+.2f} ± {above['std']:.2f}" if above["mean"] is not None else "outside"
         shown = "(the curve)" if name in baseline else shown
+        weight = "—" if row["lambda"] is None else f"{row['lambda']:g}"
         lines.append(
-            f"| {name} | {row['lambda']:g} | {row['new/old']:.2f} | {row['new/new']:.2f} | {shown} | "
+            f"| {name} | {weight} | {row['new/old']:.2f} | {row['new/new']:.2f} | {shown} | "
             f"{above['seeds_inside']}/{len(merged['seeds'])} |"
         )
     return "\n".join(lines) + "\n"
