@@ -31,9 +31,6 @@ class Method:
 
 DMU = DMUConfig()
 SFSC = SFSCConfig()
-# Compatibility weights λ for mapping each method's new/old against new/new trade-off:
-# a DMU variant only beats BCT if it lies above BCT's own λ curve.
-TRADE_OFF_LAMBDAS = (0.5, 0.75, 1.5, 2.0)
 
 METHODS: dict[str, Method] = {
     m.name: m
@@ -41,10 +38,6 @@ METHODS: dict[str, Method] = {
         Method("old", "old", "the old model on its own identities"),
         Method("independent", "independent", "new model, classification loss only"),
         Method("bct", "bct", "new model + influence loss through the frozen old classifier"),
-        *(
-            Method(f"bct-l{lam:g}", "bct", f"variant: influence loss weighted {lam:g}", bct_lambda=lam)
-            for lam in TRADE_OFF_LAMBDAS
-        ),
         Method("dmu", "dmu", "selective compatibility (posterior weights) + joint forward adapter", dmu=DMU),
         Method(
             "dmu-uniform", "dmu", "ablation: weights off (BCT + joint adapter)", dmu=replace(DMU, weighting="uniform")
@@ -72,19 +65,6 @@ METHODS: dict[str, Method] = {
                 dmu=replace(DMU, weight_temperature=temperature),
             )
             for temperature in (0.2, 1.0)
-        ),
-        *(
-            Method(
-                f"{name}-l{lam:g}",
-                "dmu",
-                f"variant: {name} with the compatibility loss weighted {lam:g}",
-                dmu=replace(base, lambda_bc=lam),
-            )
-            for name, base in (
-                ("dmu-t0.2", replace(DMU, weight_temperature=0.2)),
-                ("dmu-margin", replace(DMU, weighting="margin")),
-            )
-            for lam in TRADE_OFF_LAMBDAS
         ),
         Method(
             "dmu-samplemean",
@@ -150,6 +130,28 @@ METHODS: dict[str, Method] = {
             sfsc=replace(SFSC, private_heads=True, distillation=4.0),
         ),
     )
+}
+
+# Compatibility weights λ for mapping each method's new/old against new/new trade-off:
+# a DMU variant only beats BCT if it lies above BCT's own λ curve.
+TRADE_OFF_LAMBDAS = (0.5, 0.75, 1.5, 2.0)
+
+
+def with_compat_weight(method: Method, weight: float) -> Method:
+    """``method`` with its compatibility loss weighted ``weight`` (λ), named ``<name>-l<λ>``."""
+    name, summary = (
+        f"{method.name}-l{weight:g}",
+        f"variant: {method.name} with the compatibility loss weighted {weight:g}",
+    )
+    if method.kind == "bct":
+        return replace(method, name=name, summary=summary, bct_lambda=weight)
+    return replace(method, name=name, summary=summary, dmu=replace(method.dmu, lambda_bc=weight))
+
+
+METHODS |= {
+    variant.name: variant
+    for base in ("bct", "dmu-t0.2", "dmu-margin")
+    for variant in (with_compat_weight(METHODS[base], weight) for weight in TRADE_OFF_LAMBDAS)
 }
 
 

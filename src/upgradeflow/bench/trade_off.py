@@ -19,6 +19,7 @@ import numpy as np
 from upgradeflow.errors import UserInputError
 
 METRIC = "map@100"
+BASELINE = "bct"
 SAME_RUN = ("dataset", "scenario", "quick", "seeds")
 
 
@@ -44,12 +45,13 @@ def merge_runs(paths: list[Path]) -> dict:
         raise UserInputError("name at least one `bench compat` result")
     documents = [(path, _load(path)) for path in paths]
     first_path, first = documents[0]
+    old_old = _old_old(first)
     merged = {key: first[key] for key in SAME_RUN} | {"methods": {}, "configs": {}, "sources": []}
     for path, document in documents:
         for key in SAME_RUN:
             if document[key] != first[key]:
                 raise UserInputError(f"{path}: {key} {document[key]!r} differs from {first_path}'s {first[key]!r}")
-        if _old_old(document) != _old_old(first):
+        if _old_old(document) != old_old:
             raise UserInputError(f"{path}: old/old differs from {first_path}'s (another split or old model)")
         for name, method in document["methods"].items():
             known = merged["methods"].get(name)
@@ -99,12 +101,12 @@ def above_curve(curve: list[tuple[float, float]], point: tuple[float, float]) ->
     return point[1] - float(np.interp(point[0], new_old, [p[1] for p in ordered]))
 
 
-def trade_off(merged: dict, baseline: str = "bct") -> dict:
+def trade_off(merged: dict) -> dict:
     """Per method: λ, mean new/old and new/new, and its distance above BCT's curve per seed."""
     curves = lambda_curves(merged)
-    bct_curve = curves.get(baseline)
+    bct_curve = curves.get(BASELINE)
     if bct_curve is None:
-        raise UserInputError(f"the runs hold no {baseline} at two or more λ (e.g. bct and bct-l0.5)")
+        raise UserInputError(f"the runs hold no {BASELINE} at two or more λ (e.g. bct and bct-l0.5)")
     seeds = range(len(merged["seeds"]))
     per_seed_curve = [[_point(merged["methods"][n]["per_seed"][s]) for n in bct_curve] for s in seeds]
     rows = {}
@@ -137,7 +139,7 @@ def trade_off_markdown(merged: dict, result: dict) -> str:
         "| method | λ | new/old | new/new | above BCT's curve | seeds inside |",
         "|---|---|---|---|---|---|",
     ]
-    baseline = result["curves"]["bct"]
+    baseline = result["curves"][BASELINE]
     for name, row in result["methods"].items():
         above = row["above_bct_curve"]
         shown = f"{above['mean']:+.2f} ± {above['std']:.2f}" if above["mean"] is not None else "outside"
