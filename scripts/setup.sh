@@ -26,6 +26,17 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# A full disk makes pip fail half-way through an install; say so before starting one.
+require_free_space() {  # directory (or the nearest existing parent), GiB needed, what for
+  local dir="$1" free_kib
+  while [[ ! -d "$dir" ]]; do dir="$(dirname "$dir")"; done
+  free_kib="$(df -Pk "$dir" | awk 'NR == 2 {print $4}')"
+  if ((free_kib < $2 * 1024 * 1024)); then
+    echo "setup: $((free_kib / 1024)) MiB free under $dir; $3 needs about $2 GiB" >&2
+    exit 1
+  fi
+}
+
 if [[ ! -x "$VENV/bin/python" ]]; then
   echo "setup: creating virtual environment $VENV" >&2
   "$PYTHON" -m venv "$VENV"
@@ -35,6 +46,7 @@ fi
 stamp="$VENV/.upgradeflow-install"
 want="$(cat "$ROOT/pyproject.toml" "$ROOT/constraints.txt" | sha256sum | cut -d' ' -f1)"
 if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]]; then
+  require_free_space "$VENV" 5 "installing upgradeflow's dependencies (torch, Airflow, MLflow)"
   echo "setup: installing upgradeflow and its dependencies into $VENV" >&2
   "$VENV/bin/python" -m pip install -q --disable-pip-version-check \
     -c "$ROOT/constraints.txt" -e "$ROOT[test]"
@@ -51,6 +63,7 @@ KFP_VENV="${UPGRADEFLOW_KFP_VENV:-$ROOT/.venv-kfp}"
 kfp_stamp="$KFP_VENV/.upgradeflow-install"
 kfp_want="$(sha256sum "$ROOT/kubeflow/requirements.txt" | cut -d' ' -f1)"
 if [[ ! -f "$kfp_stamp" || "$(cat "$kfp_stamp")" != "$kfp_want" ]]; then
+  require_free_space "$KFP_VENV" 1 "installing the Kubeflow Pipelines compiler"
   echo "setup: installing the Kubeflow Pipelines compiler into $KFP_VENV" >&2
   "$PYTHON" -m venv "$KFP_VENV"
   "$KFP_VENV/bin/python" -m pip install -q --disable-pip-version-check -r "$ROOT/kubeflow/requirements.txt"

@@ -22,14 +22,15 @@ CONFIG = ModelConfig(width=16, depth=3, embedding_dim=16, image_size=16)
         SFSCConfig(gradient_projection=False),
         SFSCConfig(distillation=0.0),
         SFSCConfig(distillation=0.0, cross_width_contrastive=1.0),
+        SFSCConfig(full_width_output=False),
     ],
-    ids=["default", "uncertainty", "no-projection", "no-distillation", "cross-width-contrastive"],
+    ids=["default", "uncertainty", "no-projection", "no-distillation", "cross-width-contrastive", "sliced-output"],
 )
 def test_every_width_separates_classes_in_one_shared_space(sfsc):
     images, labels = toy_images()
     config = TrainConfig(epochs=15, batch_size=16, learning_rate=1e-2, seed=0, device="cpu")
     torch.manual_seed(0)  # initial weights: the 4-channel toy width can stall from an unlucky start
-    family = SwitchableEmbeddingModel(CONFIG, sfsc.widths)
+    family = SwitchableEmbeddingModel(CONFIG, sfsc.widths, full_width_output=sfsc.full_width_output)
     result = train_switchable(family, images, labels, 4, config, sfsc, progress=False)
     full = embed_images(family.sub_model(0), images)
     centroids = np.stack([full[labels == c].mean(0) for c in range(4)])
@@ -60,7 +61,8 @@ def test_distillation_pulls_narrow_embeddings_towards_the_full_width():
         train_switchable(family, images, labels, 4, config, sfsc, progress=False)
         full, narrow = embed_images(family.sub_model(0), images), embed_images(family.sub_model(3), images)
         agreement[weight] = float((full * narrow).sum(1).mean())
-    assert agreement[1.0] > agreement[0.0] + 0.02, agreement
+    # The pull must remove a clear share of the narrow width's disagreement with the full one.
+    assert 1 - agreement[1.0] < 0.75 * (1 - agreement[0.0]), agreement
 
 
 @pytest.mark.parametrize(
@@ -69,9 +71,10 @@ def test_distillation_pulls_narrow_embeddings_towards_the_full_width():
         ({"distillation": -1.0}, "distillation"),
         ({"cross_width_contrastive": -0.5}, "contrastive weights"),
         ({"contrastive_temperature": 0.0}, "temperature"),
+        ({"private_heads": True}, "sliced last layer"),
     ],
 )
-def test_negative_weights_and_temperatures_are_refused(settings, message):
+def test_contradictory_settings_are_refused(settings, message):
     with pytest.raises(UserInputError, match=message):
         SFSCConfig(**settings)
 

@@ -31,6 +31,9 @@ class Method:
 
 DMU = DMUConfig()
 SFSC = SFSCConfig()
+# The architecture the width-0.25 variants below were tried on, before the full-channel
+# last layer became the default; kept so their recorded results reproduce.
+SLICED = replace(SFSC, full_width_output=False)
 
 METHODS: dict[str, Method] = {
     m.name: m
@@ -96,38 +99,44 @@ METHODS: dict[str, Method] = {
             "ablation: no pull of narrow widths towards the full width",
             sfsc=replace(SFSC, distillation=0.0),
         ),
+        Method(
+            "sfsc-slicedoutput",
+            "sfsc",
+            "ablation: the last layer sliced to each width like the others (the earlier default)",
+            sfsc=SLICED,
+        ),
         *(
             Method(
                 f"sfsc-distill{weight:g}",
                 "sfsc",
-                f"variant: pull towards the full width weighted {weight:g}",
-                sfsc=replace(SFSC, distillation=weight),
+                f"variant, sliced last layer: pull towards the full width weighted {weight:g}",
+                sfsc=replace(SLICED, distillation=weight),
             )
             for weight in (4.0, 16.0)
         ),
         Method(
             "sfsc-crosswidth",
             "sfsc",
-            "variant: plus an InfoNCE pick of the full width's embedding of the same image",
-            sfsc=replace(SFSC, cross_width_contrastive=1.0),
+            "variant, sliced last layer: plus an InfoNCE pick of the full width's embedding of the same image",
+            sfsc=replace(SLICED, cross_width_contrastive=1.0),
         ),
         Method(
             "sfsc-crosswidth-only",
             "sfsc",
-            "variant: the InfoNCE pick instead of the cosine pull",
-            sfsc=replace(SFSC, cross_width_contrastive=1.0, distillation=0.0),
+            "variant, sliced last layer: the InfoNCE pick instead of the cosine pull",
+            sfsc=replace(SLICED, cross_width_contrastive=1.0, distillation=0.0),
         ),
         Method(
             "sfsc-privateheads",
             "sfsc",
-            "variant: each narrower width has its own embedding head",
-            sfsc=replace(SFSC, private_heads=True),
+            "variant, sliced last layer: each narrower width has its own embedding head",
+            sfsc=replace(SLICED, private_heads=True),
         ),
         Method(
             "sfsc-privateheads-distill4",
             "sfsc",
-            "variant: own heads and the pull towards the full width weighted 4",
-            sfsc=replace(SFSC, private_heads=True, distillation=4.0),
+            "variant, sliced last layer: own heads and the pull towards the full width weighted 4",
+            sfsc=replace(SLICED, private_heads=True, distillation=4.0),
         ),
     )
 }

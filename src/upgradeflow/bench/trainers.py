@@ -130,7 +130,9 @@ def _train_new(
     labels = LabelIndex(train.identities)
     targets = labels.encode(train.identities)
     if method.kind == "sfsc":
-        family = SwitchableEmbeddingModel(model_config, method.sfsc.widths, method.sfsc.private_heads)
+        family = SwitchableEmbeddingModel(
+            model_config, method.sfsc.widths, method.sfsc.private_heads, method.sfsc.full_width_output
+        )
         extra = influence_term(old.rows, config.scale)
         result = train_switchable(
             family, train.images, targets, len(labels), config, method.sfsc, extra, desc, progress

