@@ -270,3 +270,30 @@ def test_rollback_restores_champion_gallery_and_index(lifecycle):
     assert json.loads(after["gallery"])["current"] == json.loads(before["gallery"])["current"]
     assert json.loads(after["index"])["current"] == json.loads(before["index"])["current"]
     assert after["versions"]["2"]["upgradeflow.rolled_back"] == "true"
+
+
+def test_an_sfsc_upgrade_registers_one_version_per_width(lifecycle, deployment):
+    """Runs after the lifecycle; its gate cannot pass, so only the registry changes."""
+    import numpy as np
+
+    from upgradeflow.registry.versions import FAMILY_TAG, RUN_KEY_TAG, WIDTH_TAG, ModelRef, load_package
+
+    before = deployment.snapshot()
+    run = deployment.run("model_upgrade", {"old_model": OLD_MODEL, "method": "sfsc", **IMPOSSIBLE}, "sfsc")
+    assert run["state"] == "failed" and states(run, "gate") == [("failed", 1)]
+    after = deployment.snapshot()
+    assert (after["gallery"], after["index"]) == (before["gallery"], before["index"])
+    family = {v: tags for v, tags in after["versions"].items() if tags.get("upgradeflow.method") == "sfsc"}
+    by_width = {tags[WIDTH_TAG]: v for v, tags in family.items()}
+    assert sorted(by_width, key=float, reverse=True) == ["1.0", "0.75", "0.5", "0.25"]
+    lead = family[by_width["1.0"]]
+    assert after["aliases"]["challenger"] == by_width["1.0"]
+    assert all(family[by_width[w]][FAMILY_TAG] == lead[RUN_KEY_TAG] for w in ("0.75", "0.5", "0.25"))
+    images = np.random.default_rng(0).integers(0, 256, size=(3, 32, 32), dtype=np.uint8)
+    packages = {w: load_package(ModelRef(MODEL, v)) for w, v in by_width.items()}
+    sizes = {w: sum(p.numel() for p in package.model.parameters()) for w, package in packages.items()}
+    assert sizes["0.25"] < sizes["0.5"] < sizes["0.75"] < sizes["1.0"]
+    for package in packages.values():
+        embeddings = package.predict(None, images)
+        assert embeddings.shape == (3, 128)
+        np.testing.assert_allclose(np.linalg.norm(embeddings, axis=1), 1.0, rtol=1e-5)
