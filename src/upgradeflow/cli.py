@@ -88,6 +88,7 @@ def cmd_bench_compat(args: argparse.Namespace) -> int:
         save_checkpoints=args.save_checkpoints,
         save_embeddings=args.save_embeddings,
         backfill=backfill,
+        identities="validation" if args.validation else "test",
     )
     print(Path(out).with_suffix(".md").read_text())
     out = Path(out)

@@ -45,6 +45,7 @@ def test_quick_benchmark_writes_the_documented_result(full_glyphs_dir, tmp_path)
 
     document = json.loads(out.read_text())
     assert set(document) >= {"dataset", "config", "methods", "environment"}
+    assert document["identities"] == "test"
     assert set(document["methods"]) == {"old", "independent", "bct", "dmu"}
     for name in ("independent", "bct", "dmu"):
         matrix = document["methods"][name]["matrix"]

@@ -1,6 +1,7 @@
 import numpy as np
 
-from upgradeflow.data.splits import assign_split_and_roles
+from upgradeflow.data.image_set import ImageSet
+from upgradeflow.data.splits import assign_split_and_roles, validation_view
 
 
 def test_split_is_open_set_and_roles_are_per_identity():
@@ -29,3 +30,14 @@ def test_identities_too_small_to_evaluate_stay_in_training():
     identities = np.array([0, 0, 1, 1, 1, 1])
     split, _ = assign_split_and_roles(identities, seed=0, train_fraction=0.0)
     assert (split[:2] == "train").all()
+
+
+def test_validation_view_never_holds_a_test_identity():
+    identities = np.repeat(np.arange(80), 5)
+    split, role = assign_split_and_roles(identities, seed=0)
+    data = ImageSet(np.zeros((len(identities), 4, 4), dtype=np.uint8), identities, identities.astype(str), split, role)
+    view = validation_view(data)
+    assert set(view.identities) == set(identities[split == "train"])
+    held_out = set(view.identities[view.split == "test"])
+    assert held_out and set(view.identities[view.split == "train"]).isdisjoint(held_out)
+    assert len(held_out) == round(len(set(view.identities)) * 0.25)

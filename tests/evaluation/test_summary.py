@@ -38,3 +38,14 @@ def test_width_section_leaves_out_training_details_that_were_not_used():
     )
     assert "log-variances" not in table
     assert "gradient projection changed" not in table
+
+
+def test_header_names_the_identities_the_figures_come_from():
+    old = {"matrix": {"old/old": _cells(70.0)}}
+    base = {"dataset": "toy", "scenario": "hard", "quick": False, "seeds": [0], "methods": {"old": old}}
+    assert "full mode, validation view of the training identities, seeds [0]" in markdown_table(
+        base | {"identities": "validation"}
+    )
+    assert "full mode, test identities, seeds [0]" in markdown_table(base | {"identities": "test"})
+    # Files recorded before the field existed still render.
+    assert "full mode, seeds [0]" in markdown_table(base)

@@ -321,8 +321,13 @@ def run_compat_bench(
     save_checkpoints: bool = False,
     save_embeddings: bool = False,
     backfill: tuple[str, ...] = ("dmu",),
+    identities: str = "test",
 ) -> dict:
-    """Run every seed, write ``out`` (JSON), ``out.md`` and ``out.png``; return the JSON."""
+    """Run every seed, write ``out`` (JSON), ``out.md`` and ``out.png``; return the JSON.
+
+    ``identities`` names what ``data`` evaluates on ("test", or "validation" for the
+    re-split training identities), so a result file says whether its figures may have
+    guided a choice."""
     train_config = train_config or TrainConfig()
     started = time.perf_counter()
     checkpoint_dir = out.with_suffix("") / "checkpoints" if save_checkpoints else None
@@ -336,6 +341,7 @@ def run_compat_bench(
         "dataset": dataset,
         "scenario": scenario.name,
         "quick": quick,
+        "identities": identities,
         "seeds": seeds,
         "config": {
             "scenario": scenario.to_dict(),

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from upgradeflow.compat.dmu import DMUConfig
-from upgradeflow.errors import UserInputError
+from upgradeflow.errors import UserInputError, check_choice
 from upgradeflow.training.switchable import SFSCConfig
 
 
@@ -166,7 +166,6 @@ METHODS |= {
 
 def parse_methods(text: str) -> list[Method]:
     names = [m.strip() for m in text.split(",") if m.strip()]
-    unknown = [m for m in names if m not in METHODS]
-    if unknown or not names:
-        raise UserInputError(f"unknown method(s) {unknown or [text]} (choose from: {', '.join(METHODS)})")
-    return [METHODS[name] for name in names]
+    if not names:
+        raise UserInputError(f"no method named in {text!r} (choose from: {', '.join(METHODS)})")
+    return [METHODS[check_choice("method", name, METHODS)] for name in names]

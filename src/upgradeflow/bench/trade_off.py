@@ -125,7 +125,7 @@ def trade_off(merged: dict) -> dict:
                 "seeds_inside": len(inside),
             },
         }
-    return {"curves": curves, "methods": rows}
+    return {"baseline": BASELINE, "curves": curves, "methods": rows}
 
 
 def trade_off_markdown(merged: dict, result: dict) -> str:

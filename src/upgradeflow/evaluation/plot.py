@@ -58,7 +58,7 @@ def plot_lambda_curves(merged: dict, trade_off: dict, path: str | Path, metric: 
             [p["new/new"][metric] for p in points],
             [p["new/old"][metric] for p in points],
             marker="o",
-            color="black" if family == "bct" else f"C{colour}",
+            color="black" if family == trade_off["baseline"] else f"C{colour}",
             label=f"{family} as λ varies",
         )
     for name in inside:

@@ -28,11 +28,16 @@ def _yes_no(value: bool | None) -> str:
     return "" if value is None else ("yes" if value else "no")
 
 
+IDENTITIES = {"test": "test identities", "validation": "validation view of the training identities"}
+
+
 def markdown_table(result: dict) -> str:
     seeds = result["seeds"]
+    # Results recorded before the field existed say which identities only in their file name.
+    identities = f", {IDENTITIES[result['identities']]}" if "identities" in result else ""
     lines = [
         f"Compatibility benchmark: dataset `{result['dataset']}`, scenario `{result['scenario']}`, "
-        f"{'quick' if result['quick'] else 'full'} mode, seeds {seeds} (mean ± std).",
+        f"{'quick' if result['quick'] else 'full'} mode{identities}, seeds {seeds} (mean ± std).",
         "",
         "| method | query/gallery | mAP@100 | mAP | top-1 | top-5 | neg. flips | compatible |",
         "|---|---|---|---|---|---|---|---|",

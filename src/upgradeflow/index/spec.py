@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 import faiss
 import numpy as np
 
-from upgradeflow.errors import UserInputError
+from upgradeflow.errors import UserInputError, check_choice
 
 KINDS = ("flat", "ivf", "hnsw")
 
@@ -28,8 +28,7 @@ class IndexSpec:
     ef_search: int = 64
 
     def __post_init__(self) -> None:
-        if self.kind not in KINDS:
-            raise UserInputError(f"unknown index kind {self.kind!r} (choose from {', '.join(KINDS)})")
+        check_choice("index kind", self.kind, KINDS)
         if min(self.nprobe, self.hnsw_m, self.ef_construction, self.ef_search) < 1 or self.nlist < 0:
             raise UserInputError(f"index parameters must be positive: {self}")
 
