@@ -84,10 +84,13 @@ class SwitchableResult(TrainResult):
     projected_steps: float | None = None  # share of steps where gradient projection changed the update
 
 
+def _flat_one(gradient: Tensor | None, parameter: nn.Parameter) -> Tensor:
+    """A parameter's gradient as a vector; zeros where a width never used the parameter."""
+    return (gradient if gradient is not None else torch.zeros_like(parameter)).reshape(-1)
+
+
 def _flat(gradients: list[Tensor | None], parameters: list[nn.Parameter]) -> Tensor:
-    return torch.cat(
-        [(g if g is not None else torch.zeros_like(p)).reshape(-1) for g, p in zip(gradients, parameters, strict=True)]
-    )
+    return torch.cat([_flat_one(g, p) for g, p in zip(gradients, parameters, strict=True)])
 
 
 def project_per_parameter(
@@ -97,7 +100,7 @@ def project_per_parameter(
     projected off each other where they conflict; returns the number of projections."""
     projections = 0
     for i, parameter in enumerate(parameters):
-        gradients = [_flat([width[i]], [parameter]) for width in per_width]
+        gradients = [_flat_one(width[i], parameter) for width in per_width]
         total, made = project_conflicting(gradients, generator)
         parameter.grad = total.view_as(parameter)
         projections += made
