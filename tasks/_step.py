@@ -56,6 +56,16 @@ def widths(text: str) -> tuple[float, ...]:
         raise argparse.ArgumentTypeError(f"widths must be comma-separated numbers, got '{text}'") from None
 
 
+def add_run_key(parser: argparse.ArgumentParser) -> None:
+    """The upgrade run a step belongs to: the ``run_key`` that ``train_new_model`` prints,
+    under which every later step finds the run's files."""
+    parser.add_argument("--run-key", required=True, help="the run_key printed by train_new_model")
+
+
+def add_gallery(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--gallery", required=True, help="the gallery's name in the store")
+
+
 def add_index_arguments(parser: argparse.ArgumentParser) -> None:
     """The index a step builds or swaps: its catalog name and kind."""
     parser.add_argument("--index", required=True)

@@ -15,8 +15,8 @@ from tasks._fault import fail_once
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _step.step_parser(__spec__.name, __doc__)
-    parser.add_argument("--run-key", required=True)
-    parser.add_argument("--gallery", required=True)
+    _step.add_run_key(parser)
+    _step.add_gallery(parser)
     parser.add_argument("--shards", required=True, help="N, N-M or N,M,...")
     parser.add_argument("--data-dir", type=Path, default=None, help="sources' datasets (default: $UPGRADEFLOW_DATA)")
     parser.add_argument("--threads", type=int)

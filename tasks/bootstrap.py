@@ -17,7 +17,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _step.step_parser(__spec__.name, __doc__)
     _step.add_model_name(parser)
     _step.add_data_arguments(parser)
-    parser.add_argument("--gallery", required=True)
+    _step.add_gallery(parser)
     _step.add_index_arguments(parser)
     parser.add_argument("--gallery-shards", type=int, default=4, help="shards of the extracted gallery")
     parser.add_argument("--threads", type=int)

@@ -12,8 +12,8 @@ from tasks._context import evolution, open_store
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _step.step_parser(__spec__.name, __doc__)
-    parser.add_argument("--run-key", required=True)
-    parser.add_argument("--gallery", required=True)
+    _step.add_run_key(parser)
+    _step.add_gallery(parser)
     _step.add_index_arguments(parser)
     return parser
 

@@ -14,7 +14,7 @@ from tasks._context import finished_run, load_data, open_store, promoted_version
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _step.step_parser(__spec__.name, __doc__)
-    parser.add_argument("--run-key", required=True)
+    _step.add_run_key(parser)
     _step.add_model_name(parser)
     parser.add_argument("--data-dir", type=Path, default=None, help="dataset cache (default: $UPGRADEFLOW_DATA)")
     parser.add_argument("--threads", type=int)

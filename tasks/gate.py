@@ -13,7 +13,7 @@ from tasks.evaluate import evaluation_prefix
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _step.step_parser(__spec__.name, __doc__)
-    parser.add_argument("--run-key", required=True)
+    _step.add_run_key(parser)
     _step.add_model_name(parser)
     parser.add_argument("--require-compatible", choices=("true", "false"), default="true")
     parser.add_argument(

@@ -14,9 +14,9 @@ from tasks._context import backfill, new_model, open_store, use_registry
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _step.step_parser(__spec__.name, __doc__)
-    parser.add_argument("--run-key", required=True)
+    _step.add_run_key(parser)
     _step.add_model_name(parser)
-    parser.add_argument("--gallery", required=True)
+    _step.add_gallery(parser)
     parser.add_argument("--backfill-order", default="worst-first", help="worst-first, residual-first or random")
     parser.add_argument("--seed", type=int, default=0, help="seed of the random order")
     parser.add_argument("--shard-concurrency", type=int, default=4, help="lanes running at once")

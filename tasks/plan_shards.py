@@ -12,8 +12,8 @@ from tasks._context import finished_run, open_store
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _step.step_parser(__spec__.name, __doc__)
-    parser.add_argument("--run-key", required=True)
-    parser.add_argument("--gallery", required=True)
+    _step.add_run_key(parser)
+    _step.add_gallery(parser)
     parser.add_argument("--shard-concurrency", type=int, default=4, help="lanes running at once")
     parser.add_argument("--max-map-length", type=int, default=1024, help="most mapped task instances")
     return parser

@@ -22,7 +22,7 @@ REPORT_FILES = ("evaluation.json", "comparison.md", "comparison.png", "tradeoff.
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _step.step_parser(__spec__.name, __doc__)
-    parser.add_argument("--run-key", required=True)
+    _step.add_run_key(parser)
     _step.add_model_name(parser)
     return parser
 
