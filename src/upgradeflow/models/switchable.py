@@ -36,6 +36,16 @@ def check_widths(widths: tuple[float, ...]) -> tuple[float, ...]:
     return widths
 
 
+def check_head_layout(private_heads: bool, full_width_output: bool) -> None:
+    """Private heads read each width's own last-layer channels; a full-width output layer
+    gives every width all of them, so the two cannot be combined."""
+    if private_heads and full_width_output:
+        raise UserInputError(
+            "private heads need a sliced last layer (full_width_output=False): with a full-width "
+            "output layer every width pools all channels, so the two exclude each other"
+        )
+
+
 def width_tag(width: float) -> str:
     """A width in file names, without a dot (checkpoints take their suffix from the
     name, so ``w0.5`` would be saved as ``w0.pt``): 0.5 is ``w050``."""
@@ -61,10 +71,7 @@ class SwitchableEmbeddingModel(nn.Module):
         self.widths = check_widths(widths)
         if len({channels(config, w) for w in self.widths}) != len(self.widths):
             raise UserInputError(f"widths {list(self.widths)} give duplicate channel counts at width {config.width}")
-        if private_heads and full_width_output:
-            raise UserInputError(
-                "private heads and a full-width output layer exclude each other: every width pools all channels"
-            )
+        check_head_layout(private_heads, full_width_output)
         # With ``full_width_output`` the last layer keeps all its channels at every width:
         # a sliced last layer confines a narrow width's embedding to a subspace of as many
         # dimensions as it has channels (16 of 128 at width 0.25), which a wide gallery

@@ -29,7 +29,7 @@ from upgradeflow.compat.gradient_projection import project_conflicting
 from upgradeflow.compat.selective import new_to_old_contrastive
 from upgradeflow.errors import UserInputError
 from upgradeflow.models.cosine_classifier import CosineClassifier
-from upgradeflow.models.switchable import DEFAULT_WIDTHS, SwitchableEmbeddingModel, check_widths
+from upgradeflow.models.switchable import DEFAULT_WIDTHS, SwitchableEmbeddingModel, check_head_layout, check_widths
 from upgradeflow.training.loop import (
     BatchStream,
     ExtraLoss,
@@ -71,8 +71,7 @@ class SFSCConfig:
             raise UserInputError("distillation and cross-width contrastive weights must not be negative")
         if self.contrastive_temperature <= 0:
             raise UserInputError("contrastive temperature must be positive")
-        if self.private_heads and self.full_width_output:
-            raise UserInputError("private heads need a sliced last layer (full_width_output=False)")
+        check_head_layout(self.private_heads, self.full_width_output)
 
     def to_dict(self) -> dict:
         return asdict(self)
