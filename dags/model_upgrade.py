@@ -1,7 +1,7 @@
 """``model_upgrade``: train a compatible new model, register it, gate it, evolve the
 live gallery shard by shard into its space, index it and make it live; then backfill it
 (re-extract every item with the new model, worst first, while the evolved gallery
-serves), index the backfill, swap both in and promote the model (DESIGN §1). Steps come
+serves), index the backfill, swap both in and promote the model. Steps come
 from ``tasks/`` through the factory in ``steps``."""
 
 from __future__ import annotations

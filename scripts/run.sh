@@ -2,9 +2,10 @@
 # The main job on embedded defaults: the whole upgrade lifecycle through Airflow 3
 # (`airflow dags test`, SQLite metadata), with a local object store, SQLite MLflow and
 # the glyph data in quick mode. bootstrap trains the first model (champion) and makes
-# its gallery and index live; model_upgrade trains a BCT model with its forward
+# its gallery and index live; model_upgrade trains a DMU model with its forward
 # adapter, evaluates, registers (challenger), gates, evolves the gallery shard by
-# shard, indexes it, commits, swaps and promotes. Then it prints what is live.
+# shard, indexes and commits it, backfills it, swaps the backfill in and promotes.
+# Then it prints what is live.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # shellcheck disable=SC1091

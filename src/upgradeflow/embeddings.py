@@ -1,4 +1,4 @@
-"""Read embedding tables (DESIGN §3: ``id``, ``embedding``, optional ``identity``)."""
+"""Read embedding tables (``id``, ``embedding``, optional ``identity``)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Write a benchmark's query and gallery embeddings as embedding tables (DESIGN §3).
+"""Write a benchmark's query and gallery embeddings as embedding tables.
 
 These are what ``upgradeflow gallery import`` and ``eval embeddings`` read, so a
 benchmark run can seed a real gallery and its numbers can be re-checked from storage.

@@ -26,7 +26,7 @@ from upgradeflow.training.loop import ExtraLoss, StepOutputs
 
 COMPAT_LOSSES = ("influence", "contrastive")
 # How the weighted compatibility loss is averaged over a batch: by the sum of the weights
-# (DESIGN.md §4: the constraint's strength stays BCT's, aimed at the samples worth
+# (DMU's definition: the constraint's strength stays BCT's, aimed at the samples worth
 # inheriting) or by the batch size (a poor old space, whose weights are all small,
 # then constrains the new model less overall).
 NORMALISATIONS = ("weights", "samples")

@@ -1,4 +1,4 @@
-"""Paired embeddings (DESIGN §3): the same items embedded by the old and the new model.
+"""Paired embeddings: the same items embedded by the old and the new model.
 
 This is all a user with fixed models (a vendor's embedding API, a frozen backbone) can
 give: no raw data, no training. ``train`` rows teach the adapters; ``query`` and

@@ -1,6 +1,6 @@
 """Versioned FAISS indexes over a gallery version, one index per gallery shard.
 
-Layout mirrors galleries (DESIGN §3): ``indexes/<name>/versions/<v>/manifest.json``,
+Layout mirrors galleries: ``indexes/<name>/versions/<v>/manifest.json``,
 ``shards/shard-NNNNN.faiss`` and ``.ids.parquet`` (row ids in index order), and a
 ``CURRENT`` pointer moved only by compare-and-swap, so ``swap`` and ``rollback`` are one
 atomic write each and a searcher loads one whole index version.

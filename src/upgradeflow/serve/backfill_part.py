@@ -3,7 +3,7 @@
 While a backfill runs, the live index still holds every item's old (or evolved)
 embedding. The finished backfill shards hold the new model's embeddings of the items
 ranked first; a search answers those items from here and leaves their stale rows out of
-the live index (DESIGN §1, step 7). Shards are read once each, checksum-verified, and
+the live index (the pipeline's step 7). Shards are read once each, checksum-verified, and
 reused by the next part as more shards finish.
 """
 

@@ -1,4 +1,4 @@
-"""Versioned galleries of embedding shards (DESIGN §3).
+"""Versioned galleries of embedding shards.
 
 A version is staged shard by shard (each shard published whole, then its record), sealed
 by writing ``manifest.json`` once, and made live by a compare-and-swap of ``CURRENT``.

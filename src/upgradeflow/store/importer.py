@@ -21,7 +21,7 @@ from upgradeflow.store.gallery import Gallery
 from upgradeflow.store.manifest import Plan
 from upgradeflow.store.shard_format import check_batch, conform, shard_schema
 
-DEFAULT_SHARD_ROWS = 262_144  # 128 MiB of 128-d float32, inside DESIGN's 64-256 MB
+DEFAULT_SHARD_ROWS = 262_144  # 128 MiB of 128-d float32, inside the 64-256 MB a shard should span
 BATCH_ROWS = 65_536
 
 

@@ -1,4 +1,4 @@
-"""The storage interface every backend implements (DESIGN §3).
+"""The storage interface every backend implements.
 
 Keys are relative, ``/``-separated paths under the store's root. Every write is atomic
 at the object level: a reader sees the old object, the complete new one, or none.

@@ -1,4 +1,4 @@
-"""The ``CURRENT`` pointer of a gallery or an index (DESIGN §3).
+"""The ``CURRENT`` pointer of a gallery or an index.
 
 One small JSON object names the live version and keeps the recent history of live
 versions, so rollback knows where to go. It only ever changes by compare-and-swap

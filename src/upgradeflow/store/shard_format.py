@@ -1,4 +1,4 @@
-"""The embedding shard: one Parquet file of the embedding table (DESIGN §3).
+"""The embedding shard: one Parquet file of the embedding table.
 
 Embeddings are ``fixed_size_list<float32>[d]`` so a shard's dimension is in its schema
 and a batch converts to a ``[rows, d]`` NumPy view without copying. Everything that

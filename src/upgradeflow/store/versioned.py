@@ -1,4 +1,4 @@
-"""A named series of immutable versions with one ``CURRENT`` pointer (DESIGN §3).
+"""A named series of immutable versions with one ``CURRENT`` pointer.
 
 Galleries and indexes share this shape: ``<root>/<name>/versions/<v>/manifest.json``
 written once when a version is sealed, and a pointer moved only by compare-and-swap.

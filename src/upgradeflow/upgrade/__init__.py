@@ -1,1 +1,1 @@
-"""The upgrade lifecycle's library side: what each pipeline step computes (DESIGN §1)."""
+"""The upgrade lifecycle's library side: what each pipeline step computes."""

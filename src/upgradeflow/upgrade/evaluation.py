@@ -32,7 +32,7 @@ def evaluate_upgrade(
     adapter: MLPAdapter,
     champion_model: EmbeddingModel | None = None,
 ) -> dict:
-    """The result document (benchmark JSON format, DESIGN §3) plus the champion's bar.
+    """The result document (the benchmark's JSON format) plus the champion's bar.
 
     ``champion_model`` None means the old model is the champion (the usual upgrade).
     """
