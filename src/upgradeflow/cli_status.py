@@ -5,6 +5,7 @@ gallery and index versions, and where to look in the MLflow UI."""
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from upgradeflow.cli_gallery import add_store_arguments, describe_pointer
 
@@ -41,11 +42,15 @@ def cmd_status(args: argparse.Namespace) -> int:
 
     from upgradeflow.errors import UserInputError
     from upgradeflow.index.sharded import IndexCatalog
-    from upgradeflow.registry.tracking import use_tracking
+    from upgradeflow.registry.tracking import default_tracking_uri, use_tracking
     from upgradeflow.store.gallery import Gallery
     from upgradeflow.store.location import open_store
 
-    uri = use_tracking(args.tracking_uri)
+    uri = args.tracking_uri or default_tracking_uri()
+    database = uri.removeprefix("sqlite:///")
+    if uri.startswith("sqlite:///") and not Path(database).is_file():  # reading must not create one
+        raise UserInputError(f"{database}: no MLflow database (run the bootstrap DAG first)")
+    use_tracking(uri)
     try:
         print(versions_table(args.model_name))
     except MlflowException:

@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 
 from upgradeflow.evaluation.matrix import evaluate_pairs, flip_rates, is_compatible
 
@@ -18,7 +19,11 @@ def test_matrix_pairs_and_criterion():
     assert matrix["old/old"]["top1"] == 100 and matrix["new/new"]["top1"] == 100
     assert matrix["new/old"]["map@100"] < matrix["old/old"]["map@100"]
     assert not is_compatible(matrix)
-    assert set(flip_rates(correct)) == {"new/old", "new/new"}
+    flips = flip_rates(correct)
+    assert set(flips) == {"new/old", "new/new"}
+    # Every query was right under old/old, so each query a pair gets wrong is a flip.
+    assert flips["new/new"] == 0.0
+    assert flips["new/old"] == pytest.approx(100 - matrix["new/old"]["top1"]) and flips["new/old"] > 0
 
     better = {**matrix, "new/old": {k: v + 1 for k, v in matrix["old/old"].items()}}
     assert is_compatible(better)
