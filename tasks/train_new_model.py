@@ -10,6 +10,7 @@ from pathlib import Path
 
 from tasks import _step
 from tasks._context import load_data, open_store, use_registry
+from upgradeflow.cli_args import positive_int
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -24,7 +25,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--gallery", help="the live gallery the adapter will evolve; its dimension is checked before training"
     )
     _step.add_data_arguments(parser)
-    parser.add_argument("--threads", type=int, help="torch threads (default: UPGRADEFLOW_THREADS or all cores)")
+    parser.add_argument(
+        "--threads", type=positive_int, help="torch threads (default: UPGRADEFLOW_THREADS or all cores)"
+    )
     return parser
 
 

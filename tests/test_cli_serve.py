@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -19,8 +20,20 @@ def test_bad_settings_are_one_line_errors(tmp_path):
     assert_user_error(run("serve", "--root", "ftp://nowhere"), "unsupported store")
     assert_user_error(run("serve", "--root", str(tmp_path), "--max-k", "0"), "--max-k")
     assert_user_error(run("serve", "--root", str(tmp_path), "--token-file", str(tmp_path / "none")), "--token-file")
-    result = run("serve", "--root", str(tmp_path), "--port", "eighty")
-    assert result.returncode == 2 and "invalid int value: 'eighty'" in result.stderr
+    assert_user_error(run("serve", "--root", str(tmp_path), "--host", "no-such-host.invalid"), "cannot listen on")
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = str(taken.getsockname()[1])
+        assert_user_error(run("serve", "--root", str(tmp_path), "--port", port), f"cannot listen on 127.0.0.1:{port}")
+    loud = subprocess.run(
+        [sys.executable, "-m", "upgradeflow.cli", "serve", "--root", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "UPGRADEFLOW_SERVE_LOG_LEVEL": "loud"},
+    )
+    assert_user_error(loud, "--log-level must be one of")
+    for port in ("eighty", "70000", "0"):
+        result = run("serve", "--root", str(tmp_path), "--port", port)
+        assert result.returncode == 2 and f"a port is an integer from 1 to 65535, got '{port}'" in result.stderr
 
 
 def test_the_service_process_serves_with_a_token(tmp_path):

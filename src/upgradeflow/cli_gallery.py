@@ -7,6 +7,7 @@ import json
 import os
 from pathlib import Path
 
+from upgradeflow.cli_args import non_negative_int, positive_int
 from upgradeflow.errors import UserInputError
 from upgradeflow.store.location import default_store_uri
 
@@ -172,7 +173,7 @@ def add_gallery_parser(commands: argparse._SubParsersAction) -> None:
     p = sub("import", "import Parquet embedding tables as a new version", cmd_import)
     p.add_argument("--from", dest="source", type=Path, required=True, help="a Parquet file or a directory of them")
     p.add_argument("--version", help="version name (default: v<UTC timestamp>)")
-    p.add_argument("--shard-rows", type=int, default=262_144)
+    p.add_argument("--shard-rows", type=positive_int, default=262_144)
     p.add_argument("--model", help="producing model, for input without a 'model' column")
     p.add_argument("--no-commit", action="store_true", help="seal the version but leave the live one")
     p.add_argument("--no-progress", action="store_true")
@@ -191,25 +192,27 @@ def add_gallery_parser(commands: argparse._SubParsersAction) -> None:
     p = sub("evolve", "transform shards of a version with an adapter into a new staged version", cmd_evolve)
     p.add_argument("--adapter", type=Path, required=True, help="adapter checkpoint (.pt beside its .json)")
     p.add_argument("--from", dest="source_version", help="source version (default: the live one)")
-    p.add_argument("--shard", type=int, help="one shard (a mapped task); default: all")
+    p.add_argument("--shard", type=non_negative_int, help="one shard (a mapped task); default: all")
     p.add_argument("--to", help="target version (default: <from>.evolved-<adapter sha256 prefix>)")
-    p.add_argument("--batch-rows", type=int, default=65_536)
-    p.add_argument("--threads", type=int, help="torch threads (default: UPGRADEFLOW_THREADS or all cores)")
+    p.add_argument("--batch-rows", type=positive_int, default=65_536)
+    p.add_argument("--threads", type=positive_int, help="torch threads (default: UPGRADEFLOW_THREADS or all cores)")
     p.add_argument("--no-progress", action="store_true")
 
     p = sub("backfill", "re-extract a version from its sources with a new model, in a stored order", cmd_backfill)
     p.add_argument("--model", required=True, help="models:/NAME@ALIAS, models:/NAME/VERSION or a checkpoint .pt")
     p.add_argument("--from", dest="source_version", help="version to backfill (default: the live one)")
-    p.add_argument("--shard", type=int, help="one backfill shard (a mapped task); default: all")
+    p.add_argument("--shard", type=non_negative_int, help="one backfill shard (a mapped task); default: all")
     p.add_argument("--to", help="target version (default: <from>.backfill-<model sha256 prefix>)")
     p.add_argument(
         "--order",
         help="worst-first, residual-first or random (default: worst-first when planning; "
         "a resumed backfill keeps its stored order)",
     )
-    p.add_argument("--seed", type=int, default=0, help="seed of the random order")
-    p.add_argument("--shard-rows", type=int, help="rows per backfill shard (default: as many shards as the source)")
+    p.add_argument("--seed", type=non_negative_int, default=0, help="seed of the random order")
+    p.add_argument(
+        "--shard-rows", type=positive_int, help="rows per backfill shard (default: as many shards as the source)"
+    )
     p.add_argument("--data-dir", type=Path, help="the sources' datasets (default: $UPGRADEFLOW_DATA or data)")
-    p.add_argument("--batch-rows", type=int, default=2048, help="images per model call")
-    p.add_argument("--threads", type=int, help="torch threads (default: UPGRADEFLOW_THREADS or all cores)")
+    p.add_argument("--batch-rows", type=positive_int, default=2048, help="images per model call")
+    p.add_argument("--threads", type=positive_int, help="torch threads (default: UPGRADEFLOW_THREADS or all cores)")
     p.add_argument("--no-progress", action="store_true")

@@ -6,6 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
+from upgradeflow.cli_args import non_negative_int
 from upgradeflow.cli_gallery import add_store_arguments, describe_pointer
 
 
@@ -106,7 +107,7 @@ def add_index_parser(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--hnsw-m", type=int, default=32)
     p.add_argument("--ef-construction", type=int, default=80)
     p.add_argument("--ef-search", type=int, default=64)
-    p.add_argument("--shard", type=int, help="build one shard (a mapped task); default: all")
+    p.add_argument("--shard", type=non_negative_int, help="build one shard (a mapped task); default: all")
     p.add_argument("--no-progress", action="store_true")
     p = sub("swap", "make a built index version live", cmd_swap)
     p.add_argument("version")

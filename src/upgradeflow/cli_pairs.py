@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from upgradeflow.atomic import write_text_atomic
+from upgradeflow.cli_args import non_negative_int, positive_int
 
 EXIT_NEW_MODEL_WORSE = 4  # as the pipeline's failed gate: a distinct status to stop on
 
@@ -52,8 +53,10 @@ def cmd_bench_pairs(args: argparse.Namespace) -> int:
 
 def _pairs_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--pairs", type=Path, required=True, help="Parquet: id, identity, role, old/new_embedding")
-    parser.add_argument("--train-rows", type=int, help="fit on this many train rows, drawn at random (default: all)")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--train-rows", type=positive_int, help="fit on this many train rows, drawn at random (default: all)"
+    )
+    parser.add_argument("--seed", type=non_negative_int, default=0)
 
 
 def add_adapters_parser(commands: argparse._SubParsersAction) -> None:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import os
+import socket
 from pathlib import Path
 
 from upgradeflow.errors import UserInputError
 from upgradeflow.store.location import default_store_uri
 
 TOKEN_ENV = "UPGRADEFLOW_SERVE_TOKEN"
+LOG_LEVELS = ("debug", "info", "warning", "error")
 
 
 def _env(name: str, default: str) -> str:
@@ -25,6 +27,26 @@ def _token(args: argparse.Namespace) -> str | None:
     return os.environ.get(TOKEN_ENV) or None
 
 
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is an integer from 1 to 65535, got '{text}'")
+    return port
+
+
+def _check_listen(host: str, port: int) -> None:
+    """Bind once before loading anything, so a taken port or an unknown host is one line
+    and exit status 2, not the server's own log and status."""
+    try:
+        with socket.create_server((host, port)):
+            pass
+    except OSError as error:
+        raise UserInputError(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -33,6 +55,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from upgradeflow.serve.service import ServeSettings, build_service
     from upgradeflow.store.location import open_store
 
+    if args.log_level not in LOG_LEVELS:  # the variable's value bypasses argparse's choices
+        raise UserInputError(f"--log-level must be one of {', '.join(LOG_LEVELS)}, got '{args.log_level}'")
     settings = ServeSettings(
         gallery=args.gallery,
         index=args.index,
@@ -44,6 +68,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         search_threads=args.search_threads,
     )
     store = open_store(args.store, endpoint_url=args.endpoint_url)
+    _check_listen(args.host, args.port)
     configure_logging(args.log_level)
     app, live = build_service(store, settings)
     live.start()
@@ -77,7 +102,7 @@ def add_serve_parser(commands: argparse._SubParsersAction) -> None:
         help="query model for raw images: models:/NAME@ALIAS or a checkpoint",
     )
     p.add_argument("--host", default=_env("HOST", "127.0.0.1"))
-    p.add_argument("--port", type=int, default=_env("PORT", "8000"))
+    p.add_argument("--port", type=_port, default=_env("PORT", "8000"))
     p.add_argument("--poll-seconds", type=float, default=_env("POLL_SECONDS", "2"))
     p.add_argument("--retry-seconds", type=float, default=_env("RETRY_SECONDS", "30"), help="retry a failed load after")
     p.add_argument("--max-k", type=int, default=_env("MAX_K", "1000"))
@@ -85,5 +110,5 @@ def add_serve_parser(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--max-body-bytes", type=int, default=_env("MAX_BODY_BYTES", str(1 << 20)))
     p.add_argument("--search-threads", type=int, default=_env("SEARCH_THREADS", "1"), help="FAISS threads per search")
     p.add_argument("--token-file", type=Path, help=f"bearer token file (default: ${TOKEN_ENV})")
-    p.add_argument("--log-level", default=_env("LOG_LEVEL", "info"), choices=["debug", "info", "warning", "error"])
+    p.add_argument("--log-level", default=_env("LOG_LEVEL", "info"), choices=LOG_LEVELS)
     p.set_defaults(func=cmd_serve)

@@ -93,3 +93,16 @@ def test_bad_pairs_files_are_refused_with_one_line(tmp_path, capsys, change, mes
     assert re.search(message, error), error
     with pytest.raises(Exception, match=message):
         read_pairs(pairs)
+
+
+def test_too_few_training_rows_are_refused_before_fitting(tmp_path, capsys):
+    pairs = write_pairs(tmp_path / "pairs.parquet", synthetic_parts(identities=80, per_identity=2))
+    out = tmp_path / "adapters"
+    assert main(["adapters", "fit", "--pairs", str(pairs), "--out", str(out), "--train-rows", "1"]) == 2
+    error = capsys.readouterr().err.strip()
+    assert error == "upgradeflow: error: --train-rows 1 keeps 1 identity; adapters need at least two"
+    assert not out.exists()
+    for rows in ("0", "-3"):
+        with pytest.raises(SystemExit) as exit_:
+            main(["adapters", "fit", "--pairs", str(pairs), "--out", str(out), "--train-rows", rows])
+        assert exit_.value.code == 2 and "must be a positive integer" in capsys.readouterr().err

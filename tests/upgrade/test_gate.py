@@ -42,7 +42,13 @@ def test_regression_allowance_is_in_map_points():
 
 @pytest.mark.parametrize(
     "kwargs",
-    [{"min_new_evolved": 101}, {"max_new_new_regression": -1}, {"compatibility_metrics": ("recall",)}],
+    [
+        {"min_new_evolved": 101},
+        {"min_new_evolved": float("nan")},
+        {"max_new_new_regression": -1},
+        {"max_new_new_regression": float("nan")},  # would switch the regression rule off
+        {"compatibility_metrics": ("recall",)},
+    ],
 )
 def test_bad_thresholds_are_rejected(kwargs):
     with pytest.raises(UserInputError):

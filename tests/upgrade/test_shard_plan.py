@@ -23,7 +23,7 @@ def test_labels_round_trip_through_the_command_line():
     assert parse_shards("0,2,5") == [0, 2, 5]
 
 
-@pytest.mark.parametrize("text", ["a", "1-", "x,y"])
+@pytest.mark.parametrize("text", ["a", "1-", "x,y", "3-1", "", ",", "-1"])
 def test_bad_shard_lists_are_user_errors(text):
     with pytest.raises(UserInputError, match="--shards"):
         parse_shards(text)

@@ -16,6 +16,7 @@ from upgradeflow.backfill.reverse_adapter import apply_adapter
 from upgradeflow.bench.backfill import method_backfill, reverse_adapters, summarise_backfill
 from upgradeflow.compat.forward_adapter import fit_forward_adapter
 from upgradeflow.data.paired_embeddings import PairedPart
+from upgradeflow.errors import UserInputError
 from upgradeflow.evaluation.matrix import evaluate_pairs
 from upgradeflow.models.adapter import AdapterConfig, MLPAdapter
 
@@ -24,6 +25,9 @@ def subsample(part: PairedPart, rows: int | None, seed: int) -> PairedPart:
     if rows is None or rows >= len(part.identities):
         return part
     keep = np.sort(np.random.default_rng(seed).choice(len(part.identities), rows, replace=False))
+    kept = len(np.unique(part.identities[keep]))
+    if kept < 2:  # the same floor read_pairs applies to the whole train part
+        raise UserInputError(f"--train-rows {rows} keeps {kept} identity; adapters need at least two")
     return replace(part, old=part.old[keep], new=part.new[keep], identities=part.identities[keep])
 
 

@@ -28,9 +28,9 @@ class GateThresholds:
             raise UserInputError(
                 f"compatibility metrics must be among {', '.join(CRITERION_METRICS)}, got {self.compatibility_metrics}"
             )
-        if not 0 <= self.min_new_evolved <= 100:
+        if not 0 <= self.min_new_evolved <= 100:  # False for NaN as well
             raise UserInputError(f"min_new_evolved must be within 0..100, got {self.min_new_evolved}")
-        if self.max_new_new_regression < 0:
+        if not self.max_new_new_regression >= 0:  # NaN too: it would switch the rule off
             raise UserInputError(f"max_new_new_regression must be >= 0, got {self.max_new_new_regression}")
 
     def to_dict(self) -> dict:

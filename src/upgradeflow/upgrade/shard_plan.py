@@ -35,7 +35,11 @@ def parse_shards(text: str) -> list[int]:
     try:
         if "-" in text:
             first, last = (int(p) for p in text.split("-", 1))
-            return list(range(first, last + 1))
-        return [int(p) for p in text.split(",") if p.strip()]
+            shards = list(range(first, last + 1))
+        else:
+            shards = [int(p) for p in text.split(",") if p.strip()]
     except ValueError:
-        raise UserInputError(f"--shards takes N, N-M or N,M,..., got '{text}'") from None
+        shards = []
+    if not shards or min(shards) < 0:  # an empty lane would finish having done nothing
+        raise UserInputError(f"--shards takes N, N-M or N,M,... of shard indices, got '{text}'")
+    return shards
