@@ -11,6 +11,17 @@ import pyarrow.parquet as pq
 from upgradeflow.errors import UserInputError
 
 
+def unreadable(path: Path, error: Exception) -> UserInputError:
+    """The one-line error for a Parquet file Arrow cannot read.
+
+    Arrow's messages can span lines (a corrupt page reports "Couldn't deserialize thrift"
+    and the failed page header on lines of their own, with the raw type byte between);
+    the error must stay one printable line.
+    """
+    text = "".join(c if c.isprintable() else " " for c in str(error))
+    return UserInputError(f"{path}: not a readable Parquet file ({' '.join(text.split())})")
+
+
 def read_parquet_table(path: Path) -> pa.Table:
     """The whole file, or one line saying why it cannot be read."""
     try:
@@ -18,7 +29,7 @@ def read_parquet_table(path: Path) -> pa.Table:
     except FileNotFoundError:
         raise UserInputError(f"{path}: no such file") from None
     except (pa.ArrowInvalid, OSError) as error:
-        raise UserInputError(f"{path}: not a readable Parquet file ({error})") from None
+        raise unreadable(path, error) from None
 
 
 def read_embedding_table(
@@ -53,6 +64,11 @@ def vectors(table: pa.Table, name: str, path: Path) -> np.ndarray:
     if not pa.types.is_floating(column.type.value_type):
         raise UserInputError(f"{path}: column '{name}' must hold floats, got {column.type.value_type}")
     rows = column.combine_chunks()
+    if not len(rows):
+        raise UserInputError(f"{path}: no rows")
+    # Nulls first: a null row has no length, and comparing it with the others fails.
+    if rows.null_count:
+        raise UserInputError(f"{path}: {rows.null_count} rows have no '{name}'")
     lengths = (
         set(rows.value_lengths().to_pylist())
         if not pa.types.is_fixed_size_list(column.type)
@@ -60,6 +76,6 @@ def vectors(table: pa.Table, name: str, path: Path) -> np.ndarray:
     )
     if len(lengths) != 1:
         raise UserInputError(f"{path}: '{name}' vectors have different lengths {sorted(lengths)[:5]}")
-    if rows.null_count:
-        raise UserInputError(f"{path}: {rows.null_count} rows have no '{name}'")
+    if lengths == {0}:
+        raise UserInputError(f"{path}: {name} has 0 dimensions")
     return np.asarray(rows.flatten().to_numpy(zero_copy_only=False), dtype=np.float32).reshape(len(rows), -1)

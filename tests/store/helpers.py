@@ -46,3 +46,16 @@ def read_version(gallery, version: str) -> pa.Table:
         with gallery.open_shard(version, index) as (path, _):
             tables.append(pq.read_table(path))
     return pa.concat_tables(tables)
+
+
+def corrupt_pages(path: Path) -> Path:
+    """Overwrite every column chunk's first page header: the footer still reads, the data does not."""
+    metadata = pq.ParquetFile(path).metadata
+    data = bytearray(path.read_bytes())
+    for group in range(metadata.num_row_groups):
+        for column in range(metadata.num_columns):
+            chunk = metadata.row_group(group).column(column)
+            start = chunk.dictionary_page_offset or chunk.data_page_offset
+            data[start : start + 32] = b"\xff" * 32
+    path.write_bytes(bytes(data))
+    return path

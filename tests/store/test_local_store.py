@@ -37,3 +37,18 @@ def test_compare_and_swap_and_atomic_publish(store_uri):
 def test_unsupported_scheme_is_a_user_error():
     with pytest.raises(UserInputError, match="unsupported store"):
         open_store("gs://bucket/x")
+
+
+@pytest.mark.parametrize("under", ["", "sub"])
+def test_store_root_that_is_a_file_is_a_one_line_user_error(capsys, tmp_path, under):
+    from upgradeflow.cli import main
+
+    regular = tmp_path / "table.parquet"
+    regular.write_bytes(b"not a store")
+    root = regular / under if under else regular
+    with pytest.raises(UserInputError, match=r"table\.parquet: not a directory"):
+        open_store(str(root))
+    assert main(["gallery", "list", "g", "--store", str(root)]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"upgradeflow: error: {regular}: not a directory (a local store is a directory)"
+    ]

@@ -15,6 +15,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from tqdm import tqdm
 
+from upgradeflow.embeddings import unreadable
 from upgradeflow.errors import UserInputError
 from upgradeflow.progress import counted as progress_counted
 from upgradeflow.store.gallery import Gallery
@@ -43,19 +44,39 @@ def open_parquet(path: Path) -> pq.ParquetFile:
     except FileNotFoundError:
         raise UserInputError(f"{path}: no such file") from None
     except (pa.ArrowInvalid, OSError) as error:
-        raise UserInputError(f"{path}: not a readable Parquet file ({error})") from None
+        raise unreadable(path, error) from None
 
 
 def read_table(path: Path) -> pa.Table:
-    """A small user-supplied Parquet table (queries), with one-line errors."""
-    return open_parquet(path).read()
+    """A small user-supplied Parquet table (queries), with one-line errors.
+
+    Opening reads only the footer; a corrupt page shows up here, when it is decoded.
+    """
+    reader = open_parquet(path)
+    try:
+        return reader.read()
+    except (pa.ArrowInvalid, OSError) as error:
+        raise unreadable(path, error) from None
+
+
+def _read_batches(path: Path, reader: pq.ParquetFile) -> Iterator[pa.RecordBatch]:
+    """``reader``'s batches; a corrupt page (found only when decoded) is a one-line error."""
+    batches = reader.iter_batches(batch_size=BATCH_ROWS)
+    while True:
+        try:
+            raw = next(batches)
+        except StopIteration:
+            return
+        except (pa.ArrowInvalid, OSError) as error:
+            raise unreadable(path, error) from None
+        yield raw
 
 
 def _batches(readers: list[tuple[Path, pq.ParquetFile]], model: str | None) -> Iterator[pa.RecordBatch]:
     dimension = None
     names: list[str] | None = None
     for path, reader in readers:
-        for raw in reader.iter_batches(batch_size=BATCH_ROWS):
+        for raw in _read_batches(path, reader):
             batch = conform(raw, str(path))
             if "model" not in batch.schema.names:
                 if model is None:

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from upgradeflow.atomic import atomic_path
-from upgradeflow.errors import ConflictError
+from upgradeflow.errors import ConflictError, UserInputError
 
 
 def _token(data: bytes) -> str:
@@ -27,6 +27,11 @@ class LocalStore:
     def __init__(self, root: str | os.PathLike[str]):
         self.root = Path(root).absolute()
         self.uri = self.root.as_uri()
+        # A root that is (or lies under) a regular file would fail later with NotADirectoryError
+        # on the first key read; that is a wrong --store, so say so once, here.
+        existing = next((p for p in (self.root, *self.root.parents) if p.exists()), None)
+        if existing is not None and not existing.is_dir():
+            raise UserInputError(f"{existing}: not a directory (a local store is a directory)")
 
     def _path(self, key: str) -> Path:
         return self.root / key

@@ -65,14 +65,11 @@ def conform(batch: pa.RecordBatch, where: str) -> pa.RecordBatch:
         if len(lengths) != 1:
             raise UserInputError(f"{where}: embeddings have different lengths {lengths[:5].tolist()}")
         width = int(lengths[0]) if len(lengths) else 0
+    if width == 0:  # a shard's fixed_size_list needs a positive size, and a 0-d vector matches nothing
+        raise UserInputError(f"{where}: embedding has 0 dimensions")
     values = column.flatten().cast(pa.float32())
     embedding = pa.FixedSizeListArray.from_arrays(values, width)
-    columns = [
-        pa.array(batch.column("id").to_pylist(), pa.string())
-        if batch.schema.field("id").type != pa.string()
-        else batch.column("id"),
-        embedding,
-    ]
+    columns = [_ids(batch, where), embedding]
     names = list(REQUIRED)
     for name, kind in OPTIONAL.items():
         if name in batch.schema.names:
@@ -84,6 +81,18 @@ def conform(batch: pa.RecordBatch, where: str) -> pa.RecordBatch:
     if batch.column("id").null_count:
         raise UserInputError(f"{where}: {batch.column('id').null_count} rows have no id")
     return pa.RecordBatch.from_arrays(columns, schema=shard_schema(width, names))
+
+
+def _ids(batch: pa.RecordBatch, where: str) -> pa.Array:
+    """The ``id`` column as strings; string-like types convert, numbers are refused because
+    ``7`` and ``"007"`` would silently become different ids."""
+    column = batch.column("id")
+    if column.type == pa.string():
+        return column
+    try:
+        return pa.array(column.to_pylist(), pa.string())
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        raise UserInputError(f"{where}: column 'id' must be string, got {column.type}") from None
 
 
 def check_batch(batch: pa.RecordBatch, dimension: int | None, where: str, *, normalised: bool = True) -> np.ndarray:
