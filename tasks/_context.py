@@ -77,8 +77,9 @@ def promoted_version(model_name: str, key: str):
     """The registered version of run ``key`` when it is already the champion, else None:
     a promoted run is finished, and re-running it must change nothing."""
     from upgradeflow.registry.versions import CHAMPION, alias_version, find_version
+    from upgradeflow.upgrade.run_files import check_run_key
 
-    version = find_version(model_name, key)
+    version = find_version(model_name, check_run_key(key))
     if version is not None and alias_version(model_name, CHAMPION) == version.version:
         return version
     return None

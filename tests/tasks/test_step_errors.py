@@ -20,8 +20,11 @@ def run_step(step: str, *args: str, tmp_path) -> subprocess.CompletedProcess:
     [
         ("gate", ["--run-key", "k", "--compatibility-metrics", "recall"], "compatibility metrics must be among"),
         ("gate", ["--run-key", "k", "--min-new-evolved", "120"], "min_new_evolved must be within"),
-        ("plan_shards", ["--run-key", "nope", "--gallery", "g"], "no finished training run with this key"),
-        ("evolve_shard", ["--run-key", "k", "--gallery", "g", "--shards", "x"], "no finished training run"),
+        ("plan_shards", ["--run-key", "0123456789abcdef", "--gallery", "g"], "no finished training run with this key"),
+        ("evolve_shard", ["--run-key", "0123456789abcdef", "--gallery", "g", "--shards", "x"], "no finished training"),
+        ("plan_shards", ["--run-key", "../../etc", "--gallery", "g"], "run key '../../etc': not a run key"),
+        ("gate", ["--run-key", "../../etc"], "run key '../../etc': not a run key"),
+        ("gate", ["--run-key", "0123456789abcdef", "--tracking-uri", "bogus://x"], "unsupported scheme 'bogus'"),
         ("train_new_model", ["--old-model", "latest"], "not a registered model URI"),
     ],
 )
@@ -32,3 +35,4 @@ def test_user_mistakes_are_one_line_and_exit_2(step, args, message, tmp_path):
     assert len(lines) == 1 and message in lines[0], result.stderr
     assert "Traceback" not in result.stderr
     assert result.stdout == ""
+    assert "Warning" not in result.stderr  # e.g. MLflow's "Add type hints to the `predict` method"

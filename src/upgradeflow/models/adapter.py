@@ -19,6 +19,7 @@ from torch.nn import functional
 
 from upgradeflow.atomic import atomic_path, write_text_atomic
 from upgradeflow.errors import UserInputError
+from upgradeflow.models.checkpoint import config_format, load_weights, one_line
 
 FORMAT = "upgradeflow.adapter/1"
 
@@ -91,10 +92,10 @@ def load_adapter(path: str | Path) -> MLPAdapter:
         raise UserInputError(f"{path}: an adapter needs both {path.name} and {config_path.name}")
     try:
         document = json.loads(config_path.read_text())
-        if document.get("format") != FORMAT:
-            raise ValueError(f"format {document.get('format')!r}")
+        if not isinstance(document, dict) or document.get("format") != FORMAT:
+            raise ValueError(f"{config_path.name}: format {config_format(document)}")
         adapter = MLPAdapter(AdapterConfig(**document["config"]))
-        adapter.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
-    except (ValueError, KeyError, TypeError, RuntimeError) as error:
-        raise UserInputError(f"{path}: not an upgradeflow adapter ({error})") from None
+        load_weights(adapter, path)
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
+        raise UserInputError(f"{path}: not an upgradeflow adapter ({one_line(error)})") from None
     return adapter.eval()

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import urlparse
+
+from upgradeflow.errors import UserInputError
 
 EXPERIMENT = "upgradeflow"
 
@@ -21,17 +24,23 @@ def default_tracking_uri() -> str:
 
 
 def use_tracking(uri: str | None = None) -> str:
-    """Point mlflow at ``uri`` (or the default) and make sure the experiment exists."""
+    """Point mlflow at ``uri`` (or the default) and make sure the experiment exists.
+
+    A URI that MLflow cannot use (an unknown scheme, a plain path, a file that is not a
+    database) fails at the first contact, in one line that names it."""
     import mlflow
 
     uri = uri or default_tracking_uri()
     artifacts = None
     if uri.startswith("sqlite:///"):
         database = Path(uri.removeprefix("sqlite:///"))
-        database.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            database.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise UserInputError(f"tracking URI '{uri}': cannot create {database.parent} ({error.strerror})") from None
         artifacts = (database.parent / "artifacts").as_uri()
     mlflow.set_tracking_uri(uri)
-    if mlflow.get_experiment_by_name(EXPERIMENT) is None:
+    if _first_contact(uri) is None:
         try:
             mlflow.create_experiment(EXPERIMENT, artifact_location=artifacts)
         except mlflow.exceptions.MlflowException:
@@ -39,3 +48,24 @@ def use_tracking(uri: str | None = None) -> str:
                 raise
     mlflow.set_experiment(EXPERIMENT)
     return uri
+
+
+def _first_contact(uri: str):
+    """The experiment, if it exists: the first call that opens the store behind ``uri``."""
+    import mlflow
+    from mlflow.tracking.registry import UnsupportedModelRegistryStoreURIException
+    from sqlalchemy.exc import DBAPIError
+
+    use = "use sqlite:///PATH or a tracking server's http(s):// URI"
+    scheme = urlparse(uri).scheme
+    try:
+        return mlflow.get_experiment_by_name(EXPERIMENT)
+    except UnsupportedModelRegistryStoreURIException:
+        raise UserInputError(f"tracking URI '{uri}': unsupported scheme '{scheme}' ({use})") from None
+    except DBAPIError as error:
+        raise UserInputError(f"tracking URI '{uri}': not an MLflow database ({error.orig})") from None
+    except mlflow.exceptions.MlflowException as error:
+        if scheme in ("", "file"):
+            raise UserInputError(f"tracking URI '{uri}': MLflow's file store is retired ({use})") from None
+        message = str(error.message).strip()
+        raise UserInputError(f"tracking URI '{uri}': {message.splitlines()[0] if message else error}") from None

@@ -8,13 +8,23 @@ when every file is there.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
+from upgradeflow.errors import UserInputError
 from upgradeflow.store.object_store import ObjectStore, join
+
+RUN_KEY = re.compile(r"^[0-9a-f]{16}$")  # spec.digest: 16 hex digits, so never a path
+
+
+def check_run_key(key: str) -> str:
+    if not RUN_KEY.match(key):
+        raise UserInputError(f"run key {key!r}: not a run key (16 hex digits, as train_new_model prints)")
+    return key
 
 
 def run_prefix(key: str) -> str:
-    return join("runs", key)
+    return join("runs", check_run_key(key))
 
 
 def upload(store: ObjectStore, prefix: str, files: list[Path]) -> None:

@@ -1,0 +1,67 @@
+"""A file that is not a model checkpoint is one line that names it, never a traceback."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from tests.store.helpers import make_adapter, write_embeddings
+from upgradeflow.cli import main
+from upgradeflow.errors import UserInputError
+from upgradeflow.models.checkpoint import load_model, save_model
+from upgradeflow.models.config import ModelConfig
+from upgradeflow.models.embedder import EmbeddingModel
+
+
+def tiny(tmp_path, width: int = 8):
+    torch.manual_seed(0)
+    return save_model(EmbeddingModel(ModelConfig(width=width, depth=2, embedding_dim=16, image_size=16)), tmp_path)
+
+
+def test_an_adapter_is_not_a_model_checkpoint(tmp_path):
+    adapter = make_adapter(tmp_path / "forward.pt")
+    with pytest.raises(
+        UserInputError, match=r"not a model checkpoint \(forward.json: format 'upgradeflow.adapter/1'\)"
+    ):
+        load_model(adapter)
+
+
+@pytest.mark.parametrize(
+    ("spoil", "message"),
+    [
+        (lambda path: path.write_bytes(b""), "model.pt is empty or truncated"),
+        (lambda path: path.write_bytes(b"garbage" * 9), "model.pt is not a PyTorch file of tensors"),
+        (lambda path: path.with_suffix(".json").write_text("{"), "Expecting property name"),
+        (lambda path: path.with_suffix(".json").write_text("[]"), "format missing (it holds a JSON list)"),
+        (lambda path: path.write_bytes(tiny(path.with_name("wide"), width=4).read_bytes()), "do not fit the config"),
+    ],
+)
+def test_corrupt_or_mismatched_checkpoints_are_one_line_user_errors(spoil, message, tmp_path):
+    path = tiny(tmp_path / "model")
+    spoil(path)
+    with pytest.raises(UserInputError) as raised:
+        load_model(path)
+    text = str(raised.value)
+    assert text.startswith(f"{path}: not a model checkpoint (") and message in text and "\n" not in text
+
+
+def test_unknown_config_keys_are_a_user_error(tmp_path):
+    path = tiny(tmp_path / "model")
+    document = json.loads(path.with_suffix(".json").read_text())
+    document["config"]["hidden_dim"] = 3
+    path.with_suffix(".json").write_text(json.dumps(document))
+    with pytest.raises(UserInputError, match="hidden_dim"):
+        load_model(path)
+
+
+def test_gallery_backfill_with_an_adapter_as_model_is_one_line_and_exit_2(tmp_path, capsys):
+    store = ["--store", str(tmp_path / "store")]
+    assert main(["gallery", "import", "g", "--from", str(write_embeddings(tmp_path / "g.parquet", 20)), *store]) == 0
+    adapter = make_adapter(tmp_path / "forward.pt")
+    capsys.readouterr()
+    status = main(["gallery", "backfill", "g", "--model", str(adapter), *store])
+    lines = capsys.readouterr().err.splitlines()
+    assert status == 2 and len(lines) == 1, lines
+    assert lines[0].startswith(f"upgradeflow: error: {adapter}: not a model checkpoint")
