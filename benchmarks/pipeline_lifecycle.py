@@ -44,8 +44,13 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="upgradeflow-lifecycle-") as tmp:
         data = Path(tmp)
+        # The data build is not the lifecycle: reuse one, or build it before the clock starts.
         if (args.glyphs / "glyphs.parquet").exists():
-            shutil.copytree(args.glyphs, data / "glyphs")  # the data build is not the lifecycle
+            shutil.copytree(args.glyphs, data / "glyphs")
+        else:
+            subprocess.run(
+                [sys.executable, "-m", "upgradeflow.cli", "data", "glyphs", "--out", str(data / "glyphs")], check=True
+            )
         env = {
             key: value
             for key, value in os.environ.items()
@@ -70,7 +75,7 @@ def main() -> None:
     RESULTS.write_text(json.dumps(result, indent=2) + "\n")
     print("| run | wall time (s) | budget (s) |")
     print("|---|---|---|")
-    print(f"| first (trains, evolves, promotes) | {first:.1f} | {BUDGET_S:.0f} |")
+    print(f"| first (trains, evolves, backfills, promotes) | {first:.1f} | {BUDGET_S:.0f} |")
     print(f"| second (same inputs: every step finds its work done) | {second:.1f} | |")
     print(f"\nwithin budget: {first <= BUDGET_S}; second run left the status unchanged: {unchanged}")
     print(f"wrote {RESULTS}")
