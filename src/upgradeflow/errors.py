@@ -20,6 +20,13 @@ def check_choice(what: str, value: str, choices: Iterable[str]) -> str:
     return value
 
 
+def one_line(error: BaseException) -> str:
+    """The first non-empty line of ``error``'s message (its type when it has none): what a
+    one-line report keeps of a library's multi-line message."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    return lines[0] if lines else type(error).__name__
+
+
 class ConflictError(RuntimeError):
     """A compare-and-swap lost: another writer changed a pointer first.
 

@@ -18,8 +18,8 @@ from torch import nn
 from torch.nn import functional
 
 from upgradeflow.atomic import atomic_path, write_text_atomic
-from upgradeflow.errors import UserInputError
-from upgradeflow.models.checkpoint import config_format, load_weights, one_line
+from upgradeflow.errors import UserInputError, one_line
+from upgradeflow.models.checkpoint import config_format, load_weights
 
 FORMAT = "upgradeflow.adapter/1"
 

@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from upgradeflow.atomic import atomic_path, write_text_atomic
-from upgradeflow.errors import UserInputError
+from upgradeflow.errors import UserInputError, one_line
 from upgradeflow.models.config import ModelConfig
 from upgradeflow.models.embedder import EmbeddingModel
 
@@ -77,9 +77,3 @@ def config_format(document) -> str:
     if isinstance(document, dict):
         return repr(document.get("format"))
     return f"missing (it holds a JSON {type(document).__name__})"
-
-
-def one_line(error: BaseException) -> str:
-    """The first non-empty line of ``error``'s message (its type when it has none)."""
-    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
-    return lines[0] if lines else type(error).__name__

@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from urllib.parse import urlparse
 
-from upgradeflow.errors import UserInputError
+from upgradeflow.errors import UserInputError, one_line
 
 EXPERIMENT = "upgradeflow"
 
@@ -67,5 +67,4 @@ def _first_contact(uri: str):
     except mlflow.exceptions.MlflowException as error:
         if scheme in ("", "file"):
             raise UserInputError(f"tracking URI '{uri}': MLflow's file store is retired ({use})") from None
-        message = str(error.message).strip()
-        raise UserInputError(f"tracking URI '{uri}': {message.splitlines()[0] if message else error}") from None
+        raise UserInputError(f"tracking URI '{uri}': {one_line(error)}") from None

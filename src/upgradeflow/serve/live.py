@@ -22,6 +22,7 @@ import pyarrow as pa
 
 from upgradeflow.backfill.planning import marker_key, read_marker
 from upgradeflow.backfill.progress import backfill_progress
+from upgradeflow.errors import one_line
 from upgradeflow.index.sharded import IndexCatalog, ShardedIndex
 from upgradeflow.serve.backfill_part import BackfillPart, load_backfill_part
 from upgradeflow.serve.query_model import load_query_model, resolved_name
@@ -31,11 +32,6 @@ from upgradeflow.store.object_store import ObjectStore
 from upgradeflow.store.pointer import parse_pointer
 
 Listener = Callable[[str, dict], None]
-
-
-def one_line(error: BaseException) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
 
 
 def _now() -> str:

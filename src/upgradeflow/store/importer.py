@@ -61,15 +61,10 @@ def read_table(path: Path) -> pa.Table:
 
 def _read_batches(path: Path, reader: pq.ParquetFile) -> Iterator[pa.RecordBatch]:
     """``reader``'s batches; a corrupt page (found only when decoded) is a one-line error."""
-    batches = reader.iter_batches(batch_size=BATCH_ROWS)
-    while True:
-        try:
-            raw = next(batches)
-        except StopIteration:
-            return
-        except (pa.ArrowInvalid, OSError) as error:
-            raise unreadable(path, error) from None
-        yield raw
+    try:
+        yield from reader.iter_batches(batch_size=BATCH_ROWS)
+    except (pa.ArrowInvalid, OSError) as error:
+        raise unreadable(path, error) from None
 
 
 def _batches(readers: list[tuple[Path, pq.ParquetFile]], model: str | None) -> Iterator[pa.RecordBatch]:
