@@ -11,7 +11,7 @@ from pathlib import Path
 from tasks import _step
 from tasks._context import backfill, new_model, open_store
 from tasks._fault import fail_once
-from upgradeflow.cli_args import positive_int
+from upgradeflow.cli_args import add_threads
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -20,7 +20,7 @@ def build_parser() -> argparse.ArgumentParser:
     _step.add_gallery(parser)
     parser.add_argument("--shards", required=True, help="N, N-M or N,M,...")
     parser.add_argument("--data-dir", type=Path, default=None, help="sources' datasets (default: $UPGRADEFLOW_DATA)")
-    parser.add_argument("--threads", type=positive_int)
+    add_threads(parser)
     return parser
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from tasks import _step
 from tasks._context import load_data, open_store, use_registry
-from upgradeflow.cli_args import positive_int
+from upgradeflow.cli_args import add_threads
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -21,7 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
     _step.add_gallery(parser)
     _step.add_index_arguments(parser)
     parser.add_argument("--gallery-shards", type=int, default=4, help="shards of the extracted gallery")
-    parser.add_argument("--threads", type=positive_int)
+    add_threads(parser)
     return parser
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from tasks import _step
 from tasks._context import finished_run, load_data, open_store, promoted_version, run_files, use_registry
-from upgradeflow.cli_args import positive_int
+from upgradeflow.cli_args import add_threads
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -18,7 +18,7 @@ def build_parser() -> argparse.ArgumentParser:
     _step.add_run_key(parser)
     _step.add_model_name(parser)
     parser.add_argument("--data-dir", type=Path, default=None, help="dataset cache (default: $UPGRADEFLOW_DATA)")
-    parser.add_argument("--threads", type=positive_int)
+    add_threads(parser)
     return parser
 
 

@@ -9,7 +9,7 @@ import sys
 from tasks import _step
 from tasks._context import evolution, open_store, run_files
 from tasks._fault import fail_once
-from upgradeflow.cli_args import positive_int
+from upgradeflow.cli_args import add_threads
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -17,7 +17,7 @@ def build_parser() -> argparse.ArgumentParser:
     _step.add_run_key(parser)
     _step.add_gallery(parser)
     parser.add_argument("--shards", required=True, help="N, N-M or N,M,...")
-    parser.add_argument("--threads", type=positive_int)
+    add_threads(parser)
     return parser
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from tasks import _step
 from tasks._context import load_data, open_store, use_registry
-from upgradeflow.cli_args import positive_int
+from upgradeflow.cli_args import add_threads
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -25,9 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--gallery", help="the live gallery the adapter will evolve; its dimension is checked before training"
     )
     _step.add_data_arguments(parser)
-    parser.add_argument(
-        "--threads", type=positive_int, help="torch threads (default: UPGRADEFLOW_THREADS or all cores)"
-    )
+    add_threads(parser)
     return parser
 
 

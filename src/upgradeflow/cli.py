@@ -12,7 +12,7 @@ import json
 import sys
 from pathlib import Path
 
-from upgradeflow.cli_args import positive_int
+from upgradeflow.cli_args import add_threads
 from upgradeflow.cli_gallery import add_gallery_parser
 from upgradeflow.cli_index import add_index_parser
 from upgradeflow.cli_pairs import add_adapters_parser, add_pairs_bench
@@ -137,9 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     compat.add_argument("--out", type=Path, help="result JSON; the .md table and .png plot go beside it")
     compat.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
-    compat.add_argument(
-        "--threads", type=positive_int, help="torch threads (default: UPGRADEFLOW_THREADS or all cores)"
-    )
+    add_threads(compat)
     compat.add_argument("--save-checkpoints", action="store_true")
     compat.add_argument(
         "--save-embeddings",

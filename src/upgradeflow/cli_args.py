@@ -20,6 +20,14 @@ def non_negative_int(text: str) -> int:
     return value
 
 
+def add_threads(parser: argparse.ArgumentParser) -> None:
+    """``--threads`` for every command that runs torch; unset, ``configure_torch`` takes
+    ``UPGRADEFLOW_THREADS`` or every core."""
+    parser.add_argument(
+        "--threads", type=positive_int, help="torch threads (default: UPGRADEFLOW_THREADS or all cores)"
+    )
+
+
 def _integer(text: str) -> int:
     try:
         return int(text)

@@ -7,7 +7,7 @@ import json
 import os
 from pathlib import Path
 
-from upgradeflow.cli_args import non_negative_int, positive_int
+from upgradeflow.cli_args import add_threads, non_negative_int, positive_int
 from upgradeflow.errors import UserInputError
 from upgradeflow.store.location import default_store_uri
 
@@ -195,7 +195,7 @@ def add_gallery_parser(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--shard", type=non_negative_int, help="one shard (a mapped task); default: all")
     p.add_argument("--to", help="target version (default: <from>.evolved-<adapter sha256 prefix>)")
     p.add_argument("--batch-rows", type=positive_int, default=65_536)
-    p.add_argument("--threads", type=positive_int, help="torch threads (default: UPGRADEFLOW_THREADS or all cores)")
+    add_threads(p)
     p.add_argument("--no-progress", action="store_true")
 
     p = sub("backfill", "re-extract a version from its sources with a new model, in a stored order", cmd_backfill)
@@ -214,5 +214,5 @@ def add_gallery_parser(commands: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--data-dir", type=Path, help="the sources' datasets (default: $UPGRADEFLOW_DATA or data)")
     p.add_argument("--batch-rows", type=positive_int, default=2048, help="images per model call")
-    p.add_argument("--threads", type=positive_int, help="torch threads (default: UPGRADEFLOW_THREADS or all cores)")
+    add_threads(p)
     p.add_argument("--no-progress", action="store_true")
