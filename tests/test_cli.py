@@ -24,6 +24,18 @@ def assert_user_error(result: subprocess.CompletedProcess, fragment: str) -> Non
     assert "Traceback" not in result.stderr
 
 
+def main_user_error(capsys, *args: str) -> str:
+    """Run the command line in-process; it must end with exit 2 and exactly one
+    ``upgradeflow: error:`` line, which is returned for the caller's own checks."""
+    from upgradeflow.cli import main
+
+    capsys.readouterr()
+    status = main(list(args))
+    lines = capsys.readouterr().err.splitlines()
+    assert status == 2 and len(lines) == 1 and lines[0].startswith("upgradeflow: error: "), (status, lines)
+    return lines[0]
+
+
 def embedding_table(path: Path, embeddings: np.ndarray, identities: np.ndarray) -> Path:
     dim = embeddings.shape[1]
     column = pa.FixedSizeListArray.from_arrays(pa.array(embeddings.ravel(), pa.float32()), dim)

@@ -7,6 +7,7 @@ import pytest
 from mlflow import MlflowClient
 
 from tests.store.helpers import unit_vectors, write_embeddings
+from tests.test_cli import main_user_error
 from upgradeflow.cli import main
 
 MODEL = "status-model"
@@ -62,15 +63,8 @@ def test_status_shows_versions_aliases_metrics_and_what_is_live(tracking, tmp_pa
     assert f"mlflow ui --backend-store-uri {tracking}" in out
 
 
-def one_line_error(capsys, *args: str) -> str:
-    status = main(list(args))
-    err = capsys.readouterr().err.strip().splitlines()
-    assert status == 2 and len(err) == 1 and err[0].startswith("upgradeflow: error:"), err
-    return err[0]
-
-
 def test_status_before_any_registry_exists_is_one_line_and_creates_nothing(tracking, tmp_path, capsys):
-    error = one_line_error(capsys, "status", "--tracking-uri", tracking, "--store", str(tmp_path / "store"))
+    error = main_user_error(capsys, "status", "--tracking-uri", tracking, "--store", str(tmp_path / "store"))
     assert "no MLflow database" in error
     assert not (tmp_path / "mlflow").exists()
 
@@ -79,4 +73,4 @@ def test_status_without_the_registered_model_is_one_line(tracking, tmp_path, cap
     register(tracking, {}, {})
     capsys.readouterr()
     args = ["status", "--model-name", "other", "--tracking-uri", tracking, "--store", str(tmp_path / "store")]
-    assert "no registered model 'other'" in one_line_error(capsys, *args)
+    assert "no registered model 'other'" in main_user_error(capsys, *args)

@@ -8,21 +8,13 @@ import pyarrow.parquet as pq
 import pytest
 
 from tests.store.helpers import corrupt_pages, unit_vectors, write_embeddings
-from upgradeflow.cli import main
+from tests.test_cli import main_user_error
 from upgradeflow.embeddings import read_embedding_table
 from upgradeflow.errors import UserInputError
 
 
-def one_line_error(capsys, *args: str) -> str:
-    status = main(list(args))
-    err = capsys.readouterr().err
-    lines = err.splitlines()
-    assert status == 2 and len(lines) == 1 and lines[0].startswith("upgradeflow: error: "), err
-    return lines[0]
-
-
 def eval_error(capsys, queries, gallery) -> str:
-    return one_line_error(capsys, "eval", "embeddings", "--queries", str(queries), "--gallery", str(gallery))
+    return main_user_error(capsys, "eval", "embeddings", "--queries", str(queries), "--gallery", str(gallery))
 
 
 LIST = pa.list_(pa.float32())

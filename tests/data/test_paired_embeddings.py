@@ -7,7 +7,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from upgradeflow.cli import main
+from tests.test_cli import main_user_error
 from upgradeflow.data.paired_embeddings import PairedPart, write_pairs
 
 
@@ -33,8 +33,6 @@ def null_pairs(tmp_path):
 
 @pytest.mark.parametrize("command", [["adapters", "fit"], ["bench", "pairs"]])
 def test_null_old_embedding_is_one_line(capsys, tmp_path, null_pairs, command):
-    status = main([*command, "--pairs", str(null_pairs), "--out", str(tmp_path / "out")])
-    lines = capsys.readouterr().err.splitlines()
-    assert status == 2 and len(lines) == 1, lines
-    assert lines[0] == f"upgradeflow: error: {null_pairs}: 1 rows have no 'old_embedding'"
+    error = main_user_error(capsys, *command, "--pairs", str(null_pairs), "--out", str(tmp_path / "out"))
+    assert error == f"upgradeflow: error: {null_pairs}: 1 rows have no 'old_embedding'"
     assert not (tmp_path / "out").exists()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.store.helpers import make_adapter, write_embeddings
+from tests.test_cli import main_user_error
 from upgradeflow.cli import main
 from upgradeflow.errors import UserInputError
 from upgradeflow.models.adapter import load_adapter
@@ -49,8 +50,5 @@ def test_gallery_evolve_with_a_bad_adapter_is_one_line_and_exit_2(how, message, 
     assert main(["gallery", "import", "g", "--from", str(write_embeddings(tmp_path / "g.parquet", 20)), *store]) == 0
     path = make_adapter(tmp_path / "forward.pt")
     spoil(path, how)
-    capsys.readouterr()
-    status = main(["gallery", "evolve", "g", "--adapter", str(path), "--no-progress", *store])
-    lines = capsys.readouterr().err.splitlines()
-    assert status == 2 and len(lines) == 1, lines
-    assert lines[0].startswith(f"upgradeflow: error: {path}: not an upgradeflow adapter") and message in lines[0]
+    error = main_user_error(capsys, "gallery", "evolve", "g", "--adapter", str(path), "--no-progress", *store)
+    assert error.startswith(f"upgradeflow: error: {path}: not an upgradeflow adapter") and message in error

@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from tests.store.helpers import make_adapter, write_embeddings
+from tests.test_cli import main_user_error
 from upgradeflow.cli import main
 from upgradeflow.errors import UserInputError
 from upgradeflow.models.checkpoint import load_model, save_model
@@ -60,8 +61,5 @@ def test_gallery_backfill_with_an_adapter_as_model_is_one_line_and_exit_2(tmp_pa
     store = ["--store", str(tmp_path / "store")]
     assert main(["gallery", "import", "g", "--from", str(write_embeddings(tmp_path / "g.parquet", 20)), *store]) == 0
     adapter = make_adapter(tmp_path / "forward.pt")
-    capsys.readouterr()
-    status = main(["gallery", "backfill", "g", "--model", str(adapter), *store])
-    lines = capsys.readouterr().err.splitlines()
-    assert status == 2 and len(lines) == 1, lines
-    assert lines[0].startswith(f"upgradeflow: error: {adapter}: not a model checkpoint")
+    error = main_user_error(capsys, "gallery", "backfill", "g", "--model", str(adapter), *store)
+    assert error.startswith(f"upgradeflow: error: {adapter}: not a model checkpoint")

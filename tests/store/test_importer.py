@@ -7,26 +7,18 @@ import pyarrow.parquet as pq
 import pytest
 
 from tests.store.helpers import corrupt_pages, unit_vectors, write_embeddings
-from upgradeflow.cli import main
+from tests.test_cli import main_user_error
 from upgradeflow.store.gallery import Gallery
 from upgradeflow.store.location import open_store
 
 
-def one_line_error(capsys, *args: str) -> str:
-    status = main(list(args))
-    err = capsys.readouterr().err
-    lines = [line for line in err.splitlines() if line.strip() and "%|" not in line]
-    assert status == 2 and len(lines) == 1 and lines[0].startswith("upgradeflow: error: "), err
-    return lines[0]
-
-
 def import_error(capsys, store: str, source) -> str:
-    return one_line_error(capsys, "gallery", "import", "g", "--store", store, "--from", str(source), "--no-progress",
+    return main_user_error(capsys, "gallery", "import", "g", "--store", store, "--from", str(source), "--no-progress",
                           "--shard-rows", "10")  # fmt: skip
 
 
 def search_error(capsys, store: str, queries) -> str:
-    return one_line_error(capsys, "index", "search", "ix", "--store", store, "--queries", str(queries))
+    return main_user_error(capsys, "index", "search", "ix", "--store", store, "--queries", str(queries))
 
 
 def assert_nothing_staged(store: str) -> None:
