@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Idempotent set-up shared by the README's commands: system packages (the glyph
-# fonts and Fashion-MNIST from Debian), a virtual environment in .venv, and the
+# fonts, Fashion-MNIST and WordNet from Debian), a virtual environment in .venv, and the
 # project installed into it with torch held to the local CPU build.
 # Source it (". scripts/setup.sh") to get the environment activated.
 set -euo pipefail
@@ -9,7 +9,7 @@ VENV="${UPGRADEFLOW_VENV:-$ROOT/.venv}"
 PYTHON="${PYTHON:-python3.11}"
 command -v "$PYTHON" >/dev/null 2>&1 || PYTHON=python3
 
-apt_packages=(dataset-fashion-mnist)
+apt_packages=(dataset-fashion-mnist wordnet-base)
 while read -r pkg; do
   [[ -z "$pkg" || "$pkg" == \#* ]] || apt_packages+=("$pkg")
 done < "$ROOT/src/upgradeflow/data/glyph_fonts.txt"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from pathlib import Path
 
@@ -14,23 +15,30 @@ from upgradeflow.cli_args import non_negative_int, positive_int
 EXIT_NEW_MODEL_WORSE = 4  # as the pipeline's failed gate: a distinct status to stop on
 
 
+def _stderr(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
 def cmd_adapters_fit(args: argparse.Namespace) -> int:
-    from upgradeflow.backfill.reverse_adapter import ReverseConfig, fit_reverse_adapter
-    from upgradeflow.bench.pairs import fit_forward, subsample
+    from upgradeflow.bench.pairs import fit_pair_adapters, subsample
     from upgradeflow.data.paired_embeddings import read_pairs
     from upgradeflow.models.adapter import save_adapter
 
-    train = subsample(read_pairs(args.pairs)["train"], args.train_rows, args.seed)
+    train = subsample(read_pairs(args.pairs, evaluate=False)["train"], args.train_rows, args.seed)
     started = time.perf_counter()
-    forward, distance = fit_forward(train, args.seed)
-    reverse = fit_reverse_adapter(train.new, train.old, train.identities, ReverseConfig(seed=args.seed))
+    forward, reverse = fit_pair_adapters(train, args.seed, _stderr)
     seconds = round(time.perf_counter() - started, 1)
     source = {"pairs": str(args.pairs), "train_rows": len(train.identities)}
     paths = {
-        "forward": save_adapter(forward, args.out / "forward", {"direction": "old-to-new", **source}),
-        "reverse": save_adapter(reverse, args.out / "reverse", {"direction": "new-to-old", "loss": "metric", **source}),
+        "forward": save_adapter(
+            forward.adapter, args.out / "forward", {"direction": "old-to-new", **source, "selection": forward.record}
+        ),
+        "reverse": save_adapter(
+            reverse.adapter, args.out / "reverse", {"direction": "new-to-old", **source, "selection": reverse.record}
+        ),
     }
-    print(json.dumps({name: str(p) for name, p in paths.items()} | {"seconds": seconds, "forward_distance": distance}))
+    chosen = {"forward_family": forward.family, "reverse_family": reverse.family}
+    print(json.dumps({name: str(p) for name, p in paths.items()} | chosen | {"seconds": seconds}))
     return 0
 
 
@@ -39,7 +47,8 @@ def cmd_bench_pairs(args: argparse.Namespace) -> int:
     from upgradeflow.bench.pairs_report import pairs_markdown
     from upgradeflow.data.paired_embeddings import read_pairs
 
-    result = {"pairs": str(args.pairs)} | pairs_benchmark(read_pairs(args.pairs), args.train_rows, args.seed)
+    parts = read_pairs(args.pairs)
+    result = {"pairs": str(args.pairs)} | pairs_benchmark(parts, args.train_rows, args.seed, _stderr)
     write_text_atomic(args.out, json.dumps(result, indent=2) + "\n")
     table = pairs_markdown(result)
     write_text_atomic(args.out.with_suffix(".md"), table)
@@ -52,7 +61,9 @@ def cmd_bench_pairs(args: argparse.Namespace) -> int:
 
 
 def _pairs_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--pairs", type=Path, required=True, help="Parquet: id, identity, role, old/new_embedding")
+    parser.add_argument(
+        "--pairs", type=Path, required=True, help="Parquet: id, role, old_embedding, new_embedding, identity"
+    )
     parser.add_argument(
         "--train-rows", type=positive_int, help="fit on this many train rows, drawn at random (default: all)"
     )
@@ -63,7 +74,11 @@ def add_adapters_parser(commands: argparse._SubParsersAction) -> None:
     adapters = commands.add_parser("adapters", help="adapters between two fixed models").add_subparsers(
         dest="action", required=True
     )
-    fit = adapters.add_parser("fit", help="fit forward (old to new) and reverse (new to old) adapters from pairs")
+    fit = adapters.add_parser(
+        "fit",
+        help="choose forward (old to new) and reverse (new to old) adapters from pairs: closed forms and "
+        "learned residuals, by held-out retrieval",
+    )
     _pairs_arguments(fit)
     fit.add_argument("--out", type=Path, required=True, help="directory for forward.pt/.json and reverse.pt/.json")
     fit.set_defaults(func=cmd_adapters_fit)

@@ -1,23 +1,13 @@
 import numpy as np
 import pytest
 
-from upgradeflow.backfill.rank_merge import merged_scores, merged_top_k
+from upgradeflow.backfill.rank_merge import merged_top_k
 from upgradeflow.errors import UserInputError
 
 
 def unit(rng, *shape):
     x = rng.normal(size=shape).astype(np.float32)
     return x / np.linalg.norm(x, axis=-1, keepdims=True)
-
-
-def test_merged_scores_are_each_parts_own_similarities():
-    rng = np.random.default_rng(0)
-    new_q, rest_q = unit(rng, 5, 8), unit(rng, 5, 4)  # the parts may differ in dimension
-    new_g, rest_g = unit(rng, 7, 8), unit(rng, 3, 4)
-    queries, gallery = merged_scores(new_q, new_g, rest_q, rest_g)
-    scores = queries @ gallery.T
-    np.testing.assert_allclose(scores[:, :7], new_q @ new_g.T, rtol=1e-6)
-    np.testing.assert_allclose(scores[:, 7:], rest_q @ rest_g.T, rtol=1e-6)
 
 
 def test_merged_top_k_orders_by_similarity_and_keeps_backfilled_copies():

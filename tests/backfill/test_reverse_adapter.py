@@ -1,10 +1,11 @@
 import numpy as np
 import pytest
 
-from upgradeflow.backfill.rank_merge import merged_scores
-from upgradeflow.backfill.reverse_adapter import ReverseConfig, apply_adapter, fit_reverse_adapter
+from upgradeflow.backfill.reverse_adapter import ReverseConfig, fit_reverse_adapter
 from upgradeflow.errors import UserInputError
-from upgradeflow.evaluation.metrics import retrieval_metrics
+from upgradeflow.evaluation.metrics import metrics_from_ranks
+from upgradeflow.evaluation.ranking import score_ranks
+from upgradeflow.models.adapter import apply_adapter
 
 
 def normalised(x):
@@ -33,9 +34,11 @@ def half_backfilled_map(config):
     queries = np.arange(0, len(test_labels), 10)
     gallery = np.setdiff1d(np.arange(len(test_labels)), queries)
     done, rest = gallery[::2], gallery[1::2]
-    q, g = merged_scores(test_new[queries], test_new[done], apply_adapter(rho, test_new[queries]), test_old[rest])
+    scores = np.concatenate(
+        [test_new[queries] @ test_new[done].T, apply_adapter(rho, test_new[queries]) @ test_old[rest].T], axis=1
+    )
     labels = np.concatenate([test_labels[done], test_labels[rest]])
-    return retrieval_metrics(q, test_labels[queries], g, labels).map_at_100
+    return metrics_from_ranks(score_ranks(scores, test_labels[queries], labels)).map_at_100
 
 
 def test_metric_compatible_rho_merges_far_better_than_regression_alone():

@@ -4,7 +4,7 @@ The backfilled part holds new-model features and is searched with the new query;
 rest holds old (or evolved) features and is searched with a query in that space: the old
 model's, the reverse adapter's rho(φ_n(q)), or φ_n(q) itself for an evolved gallery. Each
 part's top-K are merged by similarity. Merging complete lists by similarity equals
-ranking the concatenated scores, which is what ``merged_scores`` gives evaluation.
+ranking the concatenated scores, which is how ``evaluation.backfill_curve`` measures it.
 """
 
 from __future__ import annotations
@@ -38,19 +38,3 @@ def merged_top_k(
         scores[row, width:][stale] = -np.inf
     order = np.argsort(-scores, axis=1, kind="stable")[:, :k]
     return np.take_along_axis(scores, order, 1), np.take_along_axis(ids, order, 1)
-
-
-def merged_scores(
-    new_queries: np.ndarray, new_gallery: np.ndarray, rest_queries: np.ndarray, rest_gallery: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Query and gallery matrices whose inner products are the merged similarities:
-    [q_new, q_rest] against [g_new, 0] for backfilled items and [0, g_rest] for the rest,
-    so every ranking metric of the merge comes from the ordinary evaluation path."""
-    if len(new_queries) != len(rest_queries):
-        raise UserInputError("both parts need one query per query item")
-    queries = np.concatenate([new_queries, rest_queries], axis=1)
-    width_new, width_rest = new_queries.shape[1], rest_queries.shape[1]
-    gallery = np.zeros((len(new_gallery) + len(rest_gallery), width_new + width_rest), dtype=np.float32)
-    gallery[: len(new_gallery), :width_new] = new_gallery
-    gallery[len(new_gallery) :, width_new:] = rest_gallery
-    return queries.astype(np.float32), gallery

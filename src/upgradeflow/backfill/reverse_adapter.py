@@ -112,13 +112,3 @@ def fit_reverse_adapter(
             optimizer.step()
             schedule.step()
     return adapter.eval()
-
-
-def apply_adapter(adapter: MLPAdapter, features: np.ndarray, chunk: int = 4096) -> np.ndarray:
-    """The adapter over a feature matrix, in chunks, as float32."""
-    out = np.empty((len(features), adapter.config.out_dim), dtype=np.float32)
-    with torch.inference_mode():
-        for start in range(0, len(features), chunk):
-            part = torch.from_numpy(np.ascontiguousarray(features[start : start + chunk], dtype=np.float32))
-            out[start : start + chunk] = adapter(part).numpy()
-    return out

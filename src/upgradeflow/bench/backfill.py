@@ -18,8 +18,9 @@ import time
 import numpy as np
 
 from upgradeflow.backfill.ordering import backfill_order
-from upgradeflow.backfill.reverse_adapter import ReverseConfig, apply_adapter, fit_reverse_adapter
+from upgradeflow.backfill.reverse_adapter import ReverseConfig, fit_reverse_adapter
 from upgradeflow.evaluation.backfill_curve import backfill_curve, summarise_curve
+from upgradeflow.models.adapter import apply_adapter
 
 PRIMARY = "evolved-worst-first"  # what the pipeline does: evolve, then backfill worst first
 

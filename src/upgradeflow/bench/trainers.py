@@ -20,7 +20,7 @@ from upgradeflow.compat.bct import influence_term, old_classifier_rows
 from upgradeflow.compat.dmu import DMULoss, sample_weights
 from upgradeflow.compat.forward_adapter import fit_forward_adapter, mean_distance
 from upgradeflow.data.image_set import ImageSet
-from upgradeflow.models.adapter import AdapterConfig, MLPAdapter
+from upgradeflow.models.adapter import AdapterConfig, MLPAdapter, apply_adapter
 from upgradeflow.models.config import ModelConfig
 from upgradeflow.models.embedder import EmbeddingModel
 from upgradeflow.models.switchable import SwitchableEmbeddingModel
@@ -203,4 +203,4 @@ def gallery_fitted_adapter(
 
 @torch.no_grad()
 def evolve(adapter: MLPAdapter, old_embeddings: np.ndarray) -> np.ndarray:
-    return adapter.cpu().eval()(torch.from_numpy(old_embeddings)).numpy().astype(np.float32)
+    return apply_adapter(adapter.cpu(), old_embeddings)

@@ -2,7 +2,8 @@
 
 This is all a user with fixed models (a vendor's embedding API, a frozen backbone) can
 give: no raw data, no training. ``train`` rows teach the adapters; ``query`` and
-``gallery`` rows measure the upgrade. Old and new dimensions may differ.
+``gallery`` rows measure the upgrade. Old and new dimensions may differ. The whole file
+is checked before anything is fitted, so a bad file costs seconds, not a fit.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from upgradeflow.atomic import atomic_path
@@ -20,57 +22,118 @@ from upgradeflow.errors import UserInputError
 
 ROLES = ("train", "query", "gallery")
 COLUMNS = ("id", "identity", "role", "old_embedding", "new_embedding")
+REQUIRED = ("id", "role", "old_embedding", "new_embedding")  # identity: evaluation needs it, fitting does not
 
 
 @dataclass(frozen=True)
 class PairedPart:
     old: np.ndarray  # float32 [N, d_old], L2-normalised
     new: np.ndarray  # float32 [N, d_new], L2-normalised
-    identities: np.ndarray  # int64 [N]
+    identities: np.ndarray  # int64 [N]; a train row without identity has one of its own
 
 
-def read_pairs(path: str | Path) -> dict[str, PairedPart]:
-    """Every role's rows, checked: one line naming the first problem found."""
+def read_pairs(path: str | Path, *, evaluate: bool = True) -> dict[str, PairedPart]:
+    """Every role's rows, the whole file checked before any of it is used: one line
+    naming the first problem found.
+
+    Legal: any number of rows per identity, identities only in train, train rows without
+    identities (each then stands alone). ``evaluate`` also needs query and gallery rows,
+    an identity on each, and a query identity that the gallery holds; without it only the
+    train rows are returned.
+    """
     path = Path(path)
     table = read_parquet_table(path)
-    missing = [c for c in COLUMNS if c not in table.schema.names]
+    missing = [c for c in REQUIRED if c not in table.schema.names]
     if missing:
         raise UserInputError(
-            f"{path}: missing column(s) {', '.join(missing)} (a pairs file needs {', '.join(COLUMNS)})"
+            f"{path}: missing column(s) {', '.join(missing)} (a pairs file needs {', '.join(REQUIRED)}, "
+            "and 'identity' to evaluate)"
         )
-    if not pa.types.is_integer(table.schema.field("identity").type):
-        raise UserInputError(f"{path}: column 'identity' must be integers")
-    roles = np.asarray(table.column("role").to_pylist(), dtype=object)
-    unknown = sorted({str(r) for r in roles} - set(ROLES))
-    if unknown:
-        raise UserInputError(f"{path}: unknown role(s) {unknown} (roles are {', '.join(ROLES)})")
-    absent = [role for role in ROLES if not (roles == role).any()]
-    if absent:
-        raise UserInputError(f"{path}: no '{absent[0]}' rows (a pairs file needs train, query and gallery rows)")
-    identity = table.column("identity")
-    if identity.null_count:
-        nulls = np.asarray(identity.is_null().to_pylist())
-        role = next(r for r in ROLES if (nulls & (roles == r)).any())
-        raise UserInputError(f"{path}: {int((nulls & (roles == role)).sum())} '{role}' rows have no identity")
-    identities = np.asarray(identity.to_numpy(zero_copy_only=False), dtype=np.int64)
-    spaces = {}
-    for name in ("old_embedding", "new_embedding"):
-        values = vectors(table, name, path)
-        bad = ~np.isfinite(values).all(axis=1)
-        if bad.any():
-            raise UserInputError(f"{path}: {int(bad.sum())} rows have NaN or infinite values in '{name}'")
-        norms = np.linalg.norm(values, axis=1, keepdims=True)
-        if (norms == 0).any():
-            raise UserInputError(f"{path}: {int((norms == 0).sum())} rows have an all-zero '{name}'")
-        spaces[name] = values / norms
-    train_identities = np.unique(identities[roles == "train"])
-    if len(train_identities) < 2:
-        raise UserInputError(f"{path}: train rows hold {len(train_identities)} identity; adapters need at least two")
+    roles = _roles(table, path, evaluate)
+    _check_ids(table.column("id"), path)
+    identities = _identities(table, roles, path, evaluate)
+    spaces = {name: _unit_vectors(table, name, path) for name in ("old_embedding", "new_embedding")}
+    kept = ROLES if evaluate else ("train",)
     return {
         role: PairedPart(spaces["old_embedding"][roles == role], spaces["new_embedding"][roles == role],
                          identities[roles == role])
-        for role in ROLES
+        for role in kept
     }  # fmt: skip
+
+
+def _roles(table: pa.Table, path: Path, evaluate: bool) -> np.ndarray:
+    column = table.column("role")
+    if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+        raise UserInputError(f"{path}: column 'role' must hold strings, got {column.type}")
+    if column.null_count:
+        raise UserInputError(f"{path}: {column.null_count} rows have no role (roles are {', '.join(ROLES)})")
+    roles = np.asarray(column.to_numpy(zero_copy_only=False), dtype=object)
+    unknown = sorted({str(r) for r in pc.unique(column).to_pylist()} - set(ROLES))
+    if unknown:
+        raise UserInputError(f"{path}: unknown role(s) {unknown} (roles are {', '.join(ROLES)})")
+    needed = ROLES if evaluate else ("train",)
+    absent = [role for role in needed if not (roles == role).any()]
+    if absent:
+        what = (
+            "adapters are fitted on train rows" if absent[0] == "train" else "evaluation needs query and gallery rows"
+        )
+        raise UserInputError(f"{path}: no '{absent[0]}' rows ({what})")
+    if (roles == "train").sum() < 2:
+        raise UserInputError(f"{path}: 1 'train' row; fitting a map needs at least two")
+    return roles
+
+
+def _check_ids(column: pa.ChunkedArray, path: Path) -> None:
+    if column.null_count:
+        raise UserInputError(f"{path}: {column.null_count} rows have no id")
+    counts = pc.value_counts(column)
+    repeated = pc.filter(counts.field("counts"), pc.greater(counts.field("counts"), 1))
+    if len(repeated):
+        first = pc.filter(counts.field("values"), pc.greater(counts.field("counts"), 1))[0].as_py()
+        raise UserInputError(f"{path}: {len(repeated)} ids occur more than once (first: {first!r}); ids must be unique")
+
+
+def _identities(table: pa.Table, roles: np.ndarray, path: Path, evaluate: bool) -> np.ndarray:
+    """int64 identities; train rows without one get identities of their own (above every given one)."""
+    if "identity" not in table.schema.names:
+        if evaluate:
+            raise UserInputError(
+                f"{path}: no 'identity' column; evaluation needs the identity of every query and gallery row "
+                "(adapters fit works without)"
+            )
+        return np.arange(len(roles), dtype=np.int64)
+    column = table.column("identity")
+    if not pa.types.is_integer(column.type) and not pa.types.is_null(column.type):
+        raise UserInputError(f"{path}: column 'identity' must be integers, got {column.type}")
+    missing = np.asarray(column.is_null().to_numpy(zero_copy_only=False), dtype=bool)
+    if evaluate:
+        for role in ("query", "gallery"):
+            count = int((missing & (roles == role)).sum())
+            if count:
+                raise UserInputError(
+                    f"{path}: {count} '{role}' rows have no identity (evaluation needs one for every query "
+                    "and gallery row)"
+                )
+    identities = np.array(pc.fill_null(column.cast(pa.int64()), 0).to_numpy(zero_copy_only=False), dtype=np.int64)
+    if missing.any():
+        base = int(identities[~missing].max()) + 1 if (~missing).any() else 0
+        identities[missing] = base + np.arange(int(missing.sum()))
+    if evaluate:
+        gallery = np.unique(identities[roles == "gallery"])
+        if not np.isin(identities[roles == "query"], gallery).any():
+            raise UserInputError(f"{path}: no query identity occurs among the gallery rows: nothing to evaluate")
+    return identities
+
+
+def _unit_vectors(table: pa.Table, name: str, path: Path) -> np.ndarray:
+    values = vectors(table, name, path)
+    bad = ~np.isfinite(values).all(axis=1)
+    if bad.any():
+        raise UserInputError(f"{path}: {int(bad.sum())} rows have NaN or infinite values in '{name}'")
+    norms = np.linalg.norm(values, axis=1, keepdims=True)
+    if (norms == 0).any():
+        raise UserInputError(f"{path}: {int((norms == 0).sum())} rows have an all-zero '{name}'")
+    return values / norms
 
 
 def write_pairs(path: str | Path, parts: dict[str, PairedPart], ids: dict[str, np.ndarray] | None = None) -> Path:

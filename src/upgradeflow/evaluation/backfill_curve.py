@@ -3,16 +3,17 @@
 At fraction f the first f·N items of the backfill order hold new-model features and the
 rest their old (or evolved) ones. The new part is searched with the new query and the
 rest with ``rest_queries`` (the same new query for naive mixing or an evolved gallery,
-the old model's query or rho(φ_n(q)) for rank merge); both are merged by similarity.
+the old model's query or rho(φ_n(q)) for rank merge); both are merged by similarity,
+which ranks exactly as merging each part's top-K lists does (``rank_merge``).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from upgradeflow.backfill.rank_merge import merged_scores
+from upgradeflow.backfill.calibration import ScoreCalibration
 from upgradeflow.evaluation.metrics import metrics_from_ranks, negative_flip_rate, top1_correct
-from upgradeflow.evaluation.ranking import positive_ranks
+from upgradeflow.evaluation.ranking import score_ranks
 
 FRACTIONS = tuple(round(0.1 * i, 1) for i in range(11))
 
@@ -27,15 +28,25 @@ def backfill_curve(
     order: np.ndarray,
     old_correct: np.ndarray,
     fractions: tuple[float, ...] = FRACTIONS,
+    new_calibration: ScoreCalibration | None = None,
+    rest_calibration: ScoreCalibration | None = None,
+    excluded: np.ndarray | None = None,
 ) -> dict:
-    """mAP@100, top-1 and negative flips (against the old system's top-1) per fraction."""
+    """mAP@100, top-1 and negative flips (against the old system's top-1) per fraction;
+    the calibrations put both parts' scores on one scale before merging. ``excluded``
+    leaves each query's own gallery row out (a set searching itself).
+
+    Both parts are scored against every gallery item once; each fraction then takes the
+    backfilled items' scores from the new part, so a curve costs two products, not one
+    per fraction."""
+    new_scores = (new_calibration or ScoreCalibration())(new_queries @ np.asarray(new_gallery).T)
+    rest_scores = (rest_calibration or ScoreCalibration())(rest_queries @ np.asarray(rest_gallery).T)
     curve: dict[str, list] = {"fractions": list(fractions), "map@100": [], "top1": [], "negative_flip_rate": []}
     for fraction in fractions:
         done = order[: round(fraction * len(order))]
-        rest = order[round(fraction * len(order)) :]
-        queries, gallery = merged_scores(new_queries, new_gallery[done], rest_queries, rest_gallery[rest])
-        labels = np.concatenate([gallery_labels[done], gallery_labels[rest]])
-        ranks = positive_ranks(queries, query_labels, gallery, labels)
+        merged = rest_scores.copy()
+        merged[:, done] = new_scores[:, done]
+        ranks = score_ranks(merged, query_labels, gallery_labels, excluded)
         metrics = metrics_from_ranks(ranks)
         curve["map@100"].append(round(metrics.map_at_100, 3))
         curve["top1"].append(round(metrics.top1, 3))

@@ -38,10 +38,41 @@ def positive_ranks(
 ) -> list[np.ndarray]:
     """Sorted 1-based ranks of the positives of each query (empty when it has none)."""
     queries, gallery = check_embeddings(queries, gallery)
-    query_labels, gallery_labels = np.asarray(query_labels), np.asarray(gallery_labels)
     ranks: list[np.ndarray] = []
     for start in range(0, len(queries), QUERY_CHUNK):
         scores = queries[start : start + QUERY_CHUNK] @ gallery.T
-        for row, label in zip(scores, query_labels[start : start + QUERY_CHUNK], strict=True):
-            ranks.append(_row_ranks(row, np.flatnonzero(gallery_labels == label)))
+        ranks += score_ranks(scores, np.asarray(query_labels)[start : start + QUERY_CHUNK], gallery_labels)
+    return ranks
+
+
+def score_ranks(
+    scores: np.ndarray, query_labels: np.ndarray, gallery_labels: np.ndarray, excluded: np.ndarray | None = None
+) -> list[np.ndarray]:
+    """The same ranks from a score matrix [Q, G] (scores that are not plain inner
+    products: a merge of two calibrated parts). ``excluded`` names, per query, one
+    gallery column that is neither a result nor a positive (the query's own row when a
+    set searches itself); the scores are changed in place there."""
+    gallery_labels = np.asarray(gallery_labels)
+    ranks: list[np.ndarray] = []
+    for i, (row, label) in enumerate(zip(scores, np.asarray(query_labels), strict=True)):
+        positives = np.flatnonzero(gallery_labels == label)
+        if excluded is not None:
+            row[excluded[i]] = -np.inf
+            positives = positives[positives != excluded[i]]
+        ranks.append(_row_ranks(row, positives))
+    return ranks
+
+
+def leave_one_out_ranks(queries: np.ndarray, gallery: np.ndarray, labels: np.ndarray) -> list[np.ndarray]:
+    """Ranks of the positives when row i of ``queries`` searches every row of ``gallery``
+    but its own: one labelled set, each item a query against the others, as an upgrade
+    searches items other than the query. The two may be different spaces of the same rows."""
+    queries, gallery = check_embeddings(queries, gallery)
+    if not len(queries) == len(gallery) == len(labels):
+        raise ValueError("leave-one-out ranking needs one query, one gallery row and one label per item")
+    labels = np.asarray(labels)
+    ranks: list[np.ndarray] = []
+    for start in range(0, len(queries), QUERY_CHUNK):
+        rows = np.arange(start, min(start + QUERY_CHUNK, len(queries)))
+        ranks += score_ranks(queries[rows] @ gallery.T, labels[rows], labels, excluded=rows)
     return ranks

@@ -13,6 +13,7 @@ import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional
@@ -29,12 +30,15 @@ class AdapterConfig:
     in_dim: int = 128
     hidden_dim: int = 256
     out_dim: int = 128
-    depth: int = 2  # linear layers; 1 is a linear map
+    depth: int = 2  # linear layers; 1 is an affine map
     residual: bool = False  # add a linear skip (identity when the dimensions agree)
+    affine_skip: bool = False  # the skip is an affine map even between equal dimensions (a closed form)
 
     def __post_init__(self) -> None:
         if min(self.in_dim, self.hidden_dim, self.out_dim, self.depth) < 1:
             raise UserInputError(f"adapter sizes must be positive, got {self}")
+        if self.affine_skip and not self.residual:
+            raise UserInputError(f"an affine skip needs a residual adapter, got {self}")
 
 
 class MLPAdapter(nn.Module):
@@ -56,7 +60,9 @@ class MLPAdapter(nn.Module):
             layers.append(nn.Linear(fan_in, fan_out))
         self.net = nn.Sequential(*layers)
         self.skip: nn.Module | None = None
-        if config.residual:
+        if config.affine_skip and config.residual:
+            self.skip = nn.Linear(config.in_dim, config.out_dim)
+        elif config.residual:
             same = config.in_dim == config.out_dim
             self.skip = nn.Identity() if same else nn.Linear(config.in_dim, config.out_dim, bias=False)
 
@@ -65,6 +71,17 @@ class MLPAdapter(nn.Module):
         if self.skip is not None:
             out = out + self.skip(embeddings)
         return functional.normalize(out, dim=-1)
+
+
+def apply_adapter(adapter: MLPAdapter, features: np.ndarray, chunk: int = 4096) -> np.ndarray:
+    """The adapter over a feature matrix, in chunks, as float32."""
+    out = np.empty((len(features), adapter.config.out_dim), dtype=np.float32)
+    adapter.eval()
+    with torch.inference_mode():
+        for start in range(0, len(features), chunk):
+            part = torch.from_numpy(np.ascontiguousarray(features[start : start + chunk], dtype=np.float32))
+            out[start : start + chunk] = adapter(part).numpy()
+    return out
 
 
 def save_adapter(adapter: MLPAdapter, path: str | Path, metadata: dict | None = None) -> Path:

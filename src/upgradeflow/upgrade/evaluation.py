@@ -4,24 +4,16 @@ retrieval as the bar it is compared with."""
 
 from __future__ import annotations
 
-import numpy as np
-import torch
-
 from upgradeflow.data.image_set import ImageSet
 from upgradeflow.evaluation.matrix import evaluate_pairs, flip_rates, is_compatible
 from upgradeflow.evaluation.metrics import retrieval_metrics
-from upgradeflow.models.adapter import MLPAdapter
+from upgradeflow.models.adapter import MLPAdapter, apply_adapter
 from upgradeflow.models.embedder import EmbeddingModel
 from upgradeflow.training.loop import embed_images
 from upgradeflow.upgrade.spec import UpgradeSpec
 from upgradeflow.upgrade.training import upgrade_split
 
 PAIRS = ["old/old", "new/old", "new/evolved", "new/new"]
-
-
-@torch.inference_mode()
-def apply_adapter(adapter: MLPAdapter, embeddings: np.ndarray) -> np.ndarray:
-    return adapter(torch.from_numpy(embeddings)).numpy()
 
 
 def evaluate_upgrade(

@@ -1,0 +1,223 @@
+"""Serving policies during a backfill, chosen on held-out training pairs.
+
+A policy is what the not-yet-backfilled part of the gallery is searched with (the
+evolved gallery with the new query, or the old gallery through rho), the order items
+are backfilled in, and how the two parts' scores are put on one scale before merging:
+``raw`` (as they are), ``platt`` (each space's cosine as the log-odds of a shared
+identity, fitted once per space) or ``per-query`` (each query's scores in units of its
+own upper tail over a fixed reference sample of each space). No one scale suits every
+pair of models, so each policy takes the simplest scale whose held-out backfill curve
+never drops (a more elaborate one only when it is clearly better); a policy whose
+held-out curve drops under every scale is not servable on that case, and the report
+says so. The test rows only ever measure what was chosen without them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from upgradeflow.backfill.calibration import CalibrationPairs, ScoreCalibration, tail_standardised
+from upgradeflow.backfill.ordering import backfill_order
+from upgradeflow.backfill.residuals import adapter_residuals
+from upgradeflow.evaluation.backfill_curve import backfill_curve, summarise_curve
+from upgradeflow.evaluation.metrics import metrics_from_ranks, top1_correct
+from upgradeflow.evaluation.ranking import score_ranks
+
+RESTS = ("evolved", "rho")
+ORDERS = ("random", "worst-first", "residual-first")
+SCALES = ("raw", "platt", "per-query")
+MAX_DROP = 0.5  # mAP@100 points between two steps of 10% of the gallery
+CLEARLY_BETTER = 0.5  # held-out AUC points a more elaborate scale must gain to be chosen
+
+
+def excess_drop(values: list[float]) -> float:
+    """The largest fall between two steps beyond the curve's own trend. A curve has to
+    end at new/new; where the evolved gallery already beats new/new, every policy must
+    end lower than it starts, and each step may fall by its share of that decline
+    without the policy being at fault. A curve that rises has no allowance."""
+    values = np.asarray(values, dtype=float)
+    allowance = max(0.0, (values[0] - values[-1]) / (len(values) - 1))
+    return round(float(max(0.0, (values[:-1] - values[1:]).max(initial=0.0) - allowance)), 3)
+
+
+@dataclass(frozen=True)
+class Rows:
+    """Query and gallery rows with every embedding a policy can search with."""
+
+    query_new: np.ndarray
+    query_old: np.ndarray
+    query_rho: np.ndarray
+    query_identities: np.ndarray
+    gallery_new: np.ndarray
+    gallery_old: np.ndarray
+    gallery_evolved: np.ndarray
+    gallery_identities: np.ndarray
+    excluded: np.ndarray | None = None  # per query, its own gallery row (a set searching itself)
+
+    def rest(self, rest: str) -> tuple[np.ndarray, np.ndarray]:
+        """(queries, gallery) of the part not yet backfilled."""
+        if rest == "evolved":
+            return self.query_new, self.gallery_evolved
+        return self.query_rho, self.gallery_old
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A fixed sample of items in every space (held-out training rows, mapped by the
+    adapters fitted without them), and each space's log-odds calibration on them."""
+
+    new: np.ndarray
+    old: np.ndarray
+    evolved: np.ndarray
+    platt: dict[str, ScoreCalibration]  # "new", "evolved", "rho"
+
+    @classmethod
+    def of(cls, new: np.ndarray, old: np.ndarray, evolved: np.ndarray, rho: np.ndarray, identities: np.ndarray):
+        pairs = CalibrationPairs.of(identities)
+        platt = {}
+        if pairs is not None:
+            platt = {
+                "new": pairs.calibration(new, new),
+                "evolved": pairs.calibration(new, evolved),
+                "rho": pairs.calibration(rho, old),
+            }
+        return cls(new, old, evolved, platt)
+
+    def calibrations(self, scale: str, rest: str, rows: Rows) -> tuple[ScoreCalibration, ScoreCalibration] | None:
+        """(new part, rest) calibrations for ``rows``' queries; None when the scale
+        cannot be fitted (``platt`` needs identities with two rows)."""
+        if scale == "raw":
+            return ScoreCalibration(), ScoreCalibration()
+        if scale == "platt":
+            return (self.platt["new"], self.platt[rest]) if self.platt else None
+        rest_queries, _ = rows.rest(rest)
+        rest_reference = self.evolved if rest == "evolved" else self.old
+        return tail_standardised(rows.query_new, self.new), tail_standardised(rest_queries, rest_reference)
+
+
+def orders(rows: Rows, seed: int) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    """Every ordering the rows allow, and why the others are left out."""
+    count = len(rows.gallery_identities)
+    found = {
+        "random": backfill_order("random", count, seed=seed),
+        "residual-first": backfill_order(
+            "residual-first", count, residuals=adapter_residuals(rows.gallery_old, rows.gallery_evolved)
+        ),
+    }
+    skipped = {}
+    _, counts = np.unique(rows.gallery_identities, return_counts=True)
+    if (counts < 2).any():
+        skipped["worst-first"] = (
+            f"worst-first scores each gallery item against leave-one-out prototypes of its identity; "
+            f"{int((counts < 2).sum())} of {len(counts)} gallery identities have one row"
+        )
+    else:
+        found["worst-first"] = backfill_order(
+            "worst-first", count, old_features=rows.gallery_old, identities=rows.gallery_identities
+        )
+    return {name: found[name] for name in ORDERS if name in found}, skipped
+
+
+def _bounds(rows: Rows) -> tuple[tuple[float, float], np.ndarray]:
+    """(old/old, new/new) mAP@100 of the rows, and which queries old/old answers right."""
+    found = {}
+    for space, queries, gallery in (
+        ("old", rows.query_old, rows.gallery_old),
+        ("new", rows.query_new, rows.gallery_new),
+    ):
+        ranks = score_ranks(queries @ gallery.T, rows.query_identities, rows.gallery_identities, rows.excluded)
+        found[space] = (metrics_from_ranks(ranks).map_at_100, top1_correct(ranks))
+    return (found["old"][0], found["new"][0]), found["old"][1]
+
+
+def policy_curve(rows: Rows, rest: str, order: np.ndarray, calibrations, bounds: tuple[float, float], old_correct):
+    rest_queries, rest_gallery = rows.rest(rest)
+    curve = backfill_curve(
+        rows.query_new, rest_queries, rows.gallery_new, rest_gallery, rows.query_identities,
+        rows.gallery_identities, order, old_correct, new_calibration=calibrations[0],
+        rest_calibration=calibrations[1], excluded=rows.excluded,
+    )  # fmt: skip
+    return curve | summarise_curve(curve, *bounds)
+
+
+def _best_scale(tried: dict[str, dict]) -> tuple[str, bool]:
+    """Among the scales that never drop beyond the trend, the simplest (``SCALES``
+    order) unless a later one has an AUC more than ``CLEARLY_BETTER`` higher, and True;
+    else the one that drops least, and False. Held-out rows are few, and the simpler
+    scale has less to go wrong on rows it was not chosen on."""
+    flat = [scale for scale in SCALES if scale in tried and tried[scale]["excess_drop"] <= MAX_DROP]
+    if not flat:
+        return min(tried, key=lambda scale: tried[scale]["excess_drop"]), False
+    best = flat[0]
+    for scale in flat[1:]:
+        if tried[scale]["auc"] > tried[best]["auc"] + CLEARLY_BETTER:
+            best = scale
+    return best, True
+
+
+def choose_scales(rows: Rows, reference: Reference, seed: int) -> dict[str, dict]:
+    """Per policy (rest x order): each scale's held-out summary, the scale chosen (no
+    step drops more than ``MAX_DROP`` beyond the trend, then the largest AUC; else the
+    smallest such drop) and whether the policy is servable on this case."""
+    bounds, old_correct = _bounds(rows)
+    found, skipped = orders(rows, seed)
+    chosen: dict[str, dict] = {}
+    for rest in RESTS:
+        for order_name, order in found.items():
+            tried = {}
+            for scale in SCALES:
+                calibrations = reference.calibrations(scale, rest, rows)
+                if calibrations is None:
+                    continue
+                curve = policy_curve(rows, rest, order, calibrations, bounds, old_correct)
+                tried[scale] = {
+                    "auc": curve["auc"],
+                    "largest_drop": curve["largest_drop"],
+                    "excess_drop": excess_drop(curve["map@100"]),
+                }
+            scale, servable = _best_scale(tried)
+            chosen[f"{rest}-{order_name}"] = {
+                "rest": rest, "order": order_name, "scale": scale, "servable": servable, "held_out": tried,
+            }  # fmt: skip
+    return {"policies": chosen, "skipped_orders": skipped, "held_out_bounds": bounds}
+
+
+def held_out_rows(
+    new: np.ndarray, old: np.ndarray, evolved: np.ndarray, rho: np.ndarray, identities: np.ndarray
+) -> Rows | None:
+    """The held-out training rows as a retrieval set that searches itself, each row
+    against all the others; None when no identity has two rows (no row would have a
+    positive)."""
+    _, counts = np.unique(identities, return_counts=True)
+    if not (counts > 1).any():
+        return None
+    own = np.arange(len(identities))
+    return Rows(new, old, rho, identities, new, old, evolved, identities, excluded=own)
+
+
+def evaluated_curves(
+    rows: Rows, reference: Reference, choice: dict, old_correct: np.ndarray, bounds, seed: int
+) -> dict:
+    """The chosen policies' curves on the evaluated rows, each with whether it meets the
+    no-drop rule there."""
+    found, skipped = orders(rows, seed)
+    curves = {}
+    for name, policy in choice["policies"].items():
+        if policy["order"] not in found:
+            continue
+        calibrations = reference.calibrations(policy["scale"], policy["rest"], rows)
+        curve = policy_curve(rows, policy["rest"], found[policy["order"]], calibrations, bounds, old_correct)
+        excess = excess_drop(curve["map@100"])
+        curves[name] = {**policy, **curve, "excess_drop": excess, "meets_no_drop": excess <= MAX_DROP}
+    return {"curves": curves, "skipped_orders": skipped}
+
+
+def recommended(choice: dict, measured: dict) -> str | None:
+    """The servable policy with the largest held-out AUC among those the evaluated rows
+    allow (an ordering the held-out rows allow may not apply to the gallery)."""
+    servable = {name: p for name, p in choice["policies"].items() if p["servable"] and name in measured}
+    if not servable:
+        return None
+    return max(servable, key=lambda name: servable[name]["held_out"][servable[name]["scale"]]["auc"])
