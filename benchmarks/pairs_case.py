@@ -5,6 +5,7 @@ line give the same report."""
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 from upgradeflow.bench.pairs import pairs_benchmark
@@ -14,9 +15,10 @@ from upgradeflow.data.paired_embeddings import read_pairs
 RESULTS = Path(__file__).parent / "results"
 
 
-def record_case(pairs: Path, name: str) -> dict:
+def record_case(pairs: Path, name: str, train_rows: int | None = None) -> dict:
     """Run the benchmark on ``pairs`` and write ``results/pairs-<name>.{json,md}``."""
-    result = {"pairs": str(pairs)} | pairs_benchmark(read_pairs(pairs))
+    report = lambda line: print(line, file=sys.stderr, flush=True)  # noqa: E731
+    result = {"pairs": str(pairs)} | pairs_benchmark(read_pairs(pairs), train_rows, report=report)
     out = RESULTS / f"pairs-{name}.json"
     out.write_text(json.dumps(result, indent=2) + "\n")
     out.with_suffix(".md").write_text(pairs_markdown(result))

@@ -3,7 +3,7 @@ Fashion-MNIST photos, old model = PCA of raw pixels (a classic descriptor), new 
 a small CNN trained on the training photos. Neither model knows the other; the pairs
 file is all the adapters see.
 
-    python benchmarks/pairs_fashion_mnist.py [--train-rows 20000] [--epochs 2]
+    python benchmarks/pairs_fashion_mnist.py [--train-rows 20000] [--epochs 2] [--build-only]
 
 Writes the pairs file under data/pairs/, then ``benchmarks/results/pairs-fashion-mnist.json``
 and ``.md`` through the same code as ``upgradeflow bench pairs``.
@@ -12,20 +12,17 @@ and ``.md`` through the same code as ``upgradeflow bench pairs``.
 from __future__ import annotations
 
 import argparse
-import json
+import sys
 from pathlib import Path
 
 import numpy as np
 
-from upgradeflow.bench.pairs import pairs_benchmark
-from upgradeflow.bench.pairs_report import pairs_markdown
 from upgradeflow.data.fashion_mnist import read_fashion_mnist
-from upgradeflow.data.paired_embeddings import PairedPart, read_pairs, write_pairs
+from upgradeflow.data.paired_embeddings import PairedPart, write_pairs
 from upgradeflow.models.config import ModelConfig
 from upgradeflow.models.embedder import EmbeddingModel
 from upgradeflow.training.loop import TrainConfig, embed_images, train_embedding
 
-RESULTS = Path(__file__).parent / "results" / "pairs-fashion-mnist.json"
 DIMENSION = 128
 
 
@@ -47,6 +44,7 @@ def main() -> None:
     parser.add_argument("--train-rows", type=int, default=20_000)
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--pairs", type=Path, default=Path("data/pairs/fashion-mnist-pca-cnn.parquet"))
+    parser.add_argument("--build-only", action="store_true", help="write the pairs file and stop")
     args = parser.parse_args()
 
     data = read_fashion_mnist()
@@ -65,11 +63,11 @@ def main() -> None:
         for role, r in rows.items()
     }
     write_pairs(args.pairs, parts, {role: data.ids[r] for role, r in rows.items()})
-    result = {"pairs": str(args.pairs)} | pairs_benchmark(read_pairs(args.pairs))
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
-    RESULTS.with_suffix(".md").write_text(pairs_markdown(result))
-    print(pairs_markdown(result))
-    print(f"wrote {RESULTS} and {RESULTS.with_suffix('.md')}")
+    if not args.build_only:
+        sys.path.insert(0, str(Path(__file__).parent))
+        from pairs_case import record_case
+
+        record_case(args.pairs, "fashion-mnist")
 
 
 if __name__ == "__main__":

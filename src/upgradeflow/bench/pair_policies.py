@@ -21,14 +21,15 @@ import numpy as np
 from upgradeflow.backfill.calibration import CalibrationPairs, ScoreCalibration, tail_standardised
 from upgradeflow.backfill.ordering import backfill_order
 from upgradeflow.backfill.residuals import adapter_residuals
-from upgradeflow.evaluation.backfill_curve import backfill_curve, summarise_curve
-from upgradeflow.evaluation.metrics import metrics_from_ranks, top1_correct
+from upgradeflow.evaluation.backfill_curve import FRACTIONS, backfill_curve, summarise_curve
+from upgradeflow.evaluation.metrics import metrics_from_ranks, negative_flip_rate, top1_correct
 from upgradeflow.evaluation.ranking import score_ranks
 
 RESTS = ("evolved", "rho")
 ORDERS = ("random", "worst-first", "residual-first")
 SCALES = ("raw", "platt", "per-query")
 MAX_DROP = 0.5  # mAP@100 points between two steps of 10% of the gallery
+SWAP_AT_END = "old-until-swap"
 CLEARLY_BETTER = 0.5  # held-out AUC points a more elaborate scale must gain to be chosen
 
 
@@ -120,16 +121,37 @@ def orders(rows: Rows, seed: int) -> tuple[dict[str, np.ndarray], dict[str, str]
     return {name: found[name] for name in ORDERS if name in found}, skipped
 
 
+def _system_ranks(rows: Rows) -> dict[str, list[np.ndarray]]:
+    """Ranks of the positives under the old system (old/old) and the finished upgrade (new/new)."""
+    spaces = {"old": (rows.query_old, rows.gallery_old), "new": (rows.query_new, rows.gallery_new)}
+    return {
+        space: score_ranks(queries @ gallery.T, rows.query_identities, rows.gallery_identities, rows.excluded)
+        for space, (queries, gallery) in spaces.items()
+    }
+
+
 def _bounds(rows: Rows) -> tuple[tuple[float, float], np.ndarray]:
     """(old/old, new/new) mAP@100 of the rows, and which queries old/old answers right."""
-    found = {}
-    for space, queries, gallery in (
-        ("old", rows.query_old, rows.gallery_old),
-        ("new", rows.query_new, rows.gallery_new),
-    ):
-        ranks = score_ranks(queries @ gallery.T, rows.query_identities, rows.gallery_identities, rows.excluded)
-        found[space] = (metrics_from_ranks(ranks).map_at_100, top1_correct(ranks))
-    return (found["old"][0], found["new"][0]), found["old"][1]
+    ranks = _system_ranks(rows)
+    bounds = (metrics_from_ranks(ranks["old"]).map_at_100, metrics_from_ranks(ranks["new"]).map_at_100)
+    return bounds, top1_correct(ranks["old"])
+
+
+def swap_at_end_curve(rows: Rows, fractions: tuple[float, ...] = FRACTIONS) -> dict:
+    """The baseline every policy must beat: the old system serves while the backfill
+    runs beside it, and the finished new index is swapped in at the end (the pipeline's
+    final swap, without ever making the evolved gallery live)."""
+    ranks = _system_ranks(rows)
+    old, new = metrics_from_ranks(ranks["old"]), metrics_from_ranks(ranks["new"])
+    flips = negative_flip_rate(top1_correct(ranks["old"]), top1_correct(ranks["new"]))
+    steps = len(fractions) - 1
+    curve = {
+        "fractions": list(fractions),
+        "map@100": [round(old.map_at_100, 3)] * steps + [round(new.map_at_100, 3)],
+        "top1": [round(old.top1, 3)] * steps + [round(new.top1, 3)],
+        "negative_flip_rate": [0.0] * steps + [round(flips, 3)],
+    }
+    return curve | summarise_curve(curve, old.map_at_100, new.map_at_100)
 
 
 def policy_curve(rows: Rows, rest: str, order: np.ndarray, calibrations, bounds: tuple[float, float], old_correct):
@@ -181,6 +203,11 @@ def choose_scales(rows: Rows, reference: Reference, seed: int) -> dict[str, dict
             chosen[f"{rest}-{order_name}"] = {
                 "rest": rest, "order": order_name, "scale": scale, "servable": servable, "held_out": tried,
             }  # fmt: skip
+    swap = swap_at_end_curve(rows)
+    held = {
+        "raw": {"auc": swap["auc"], "largest_drop": swap["largest_drop"], "excess_drop": excess_drop(swap["map@100"])}
+    }
+    chosen[SWAP_AT_END] = {"rest": "old", "order": None, "scale": "raw", "servable": True, "held_out": held}
     return {"policies": chosen, "skipped_orders": skipped, "held_out_bounds": bounds}
 
 
@@ -205,10 +232,13 @@ def evaluated_curves(
     found, skipped = orders(rows, seed)
     curves = {}
     for name, policy in choice["policies"].items():
-        if policy["order"] not in found:
+        if name == SWAP_AT_END:
+            curve = swap_at_end_curve(rows)
+        elif policy["order"] in found:
+            calibrations = reference.calibrations(policy["scale"], policy["rest"], rows)
+            curve = policy_curve(rows, policy["rest"], found[policy["order"]], calibrations, bounds, old_correct)
+        else:
             continue
-        calibrations = reference.calibrations(policy["scale"], policy["rest"], rows)
-        curve = policy_curve(rows, policy["rest"], found[policy["order"]], calibrations, bounds, old_correct)
         excess = excess_drop(curve["map@100"])
         curves[name] = {**policy, **curve, "excess_drop": excess, "meets_no_drop": excess <= MAX_DROP}
     return {"curves": curves, "skipped_orders": skipped}
@@ -220,4 +250,4 @@ def recommended(choice: dict, measured: dict) -> str | None:
     servable = {name: p for name, p in choice["policies"].items() if p["servable"] and name in measured}
     if not servable:
         return None
-    return max(servable, key=lambda name: servable[name]["held_out"][servable[name]["scale"]]["auc"])
+    return max(servable, key=lambda name: servable[name]["held_out"].get(servable[name]["scale"], {}).get("auc", -1.0))

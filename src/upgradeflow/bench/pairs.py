@@ -18,6 +18,8 @@ import numpy as np
 from upgradeflow.adapters.selection import FORWARD_LEARNED, REVERSE_LEARNED, ChosenAdapter, Report, choose_adapter
 from upgradeflow.backfill.ordering import backfill_order
 from upgradeflow.bench.pair_policies import (
+    RESTS,
+    SWAP_AT_END,
     Reference,
     Rows,
     choose_scales,
@@ -63,15 +65,15 @@ def _reference(train: PairedPart, forward: ChosenAdapter, reverse: ChosenAdapter
 
 
 def _adapter_summary(chosen: ChosenAdapter, closed_test: dict[str, dict], chosen_test: dict, pair: str) -> dict:
-    """The chosen map and every candidate, held-out and on the evaluated rows; the margin
-    of the chosen one over the best closed form there (the figure it must not lose)."""
+    """The chosen map and every candidate, held-out and on the evaluated rows; per metric,
+    the margin of the chosen one over the best closed form there (what it must not lose)."""
     candidates = {name: {"held_out": {k: c[k] for k in ("map@100", "top1")}, "seconds": c["seconds"]}
                   for name, c in chosen.record.get("candidates", {}).items()}  # fmt: skip
     for name, figures in closed_test.items():
         candidates.setdefault(name, {})["test"] = figures
     candidates.setdefault(chosen.family, {})["test"] = chosen_test
-    best = max(closed_test, key=lambda n: (closed_test[n]["map@100"], closed_test[n]["top1"]))
-    margin = {m: round(chosen_test[m] - closed_test[best][m], 3) for m in ("map@100", "top1")}
+    best = {m: max(closed_test, key=lambda n, m=m: closed_test[n][m]) for m in ("map@100", "top1")}
+    margin = {m: round(chosen_test[m] - closed_test[best[m]][m], 3) for m in ("map@100", "top1")}
     summary = {k: v for k, v in chosen.record.items() if k != "candidates"}
     return summary | {"pair": pair, "candidates": candidates, "best_closed_form": best, "chosen_minus_best": margin}
 
@@ -158,10 +160,16 @@ def _backfill(train, forward, reverse, rows: Rows, old_correct, bounds, seed: in
         reference.new, reference.old, reference.evolved, held_rho, train.identities[forward.split.held_out]
     )
     if held is None:
-        notes.append("no held-out identity has two rows: every policy merges raw scores, none is checked first")
-        choice = {"policies": {f"{r}-{o}": {"rest": r, "order": o, "scale": "raw", "servable": False, "held_out": {}}
-                               for r in ("evolved", "rho") for o in ("random", "residual-first")},
-                  "skipped_orders": {}}  # fmt: skip
+        notes.append(
+            "no held-out identity has two rows: no policy could be checked before serving, so only the old "
+            "system until the swap is recommended"
+        )
+        unchecked = {"scale": "raw", "servable": False, "held_out": {}}
+        policies = {
+            f"{r}-{o}": {"rest": r, "order": o, **unchecked} for r in RESTS for o in ("random", "residual-first")
+        }
+        policies[SWAP_AT_END] = {"rest": "old", "order": None, **unchecked, "servable": True}
+        choice = {"policies": policies, "skipped_orders": {}}
     else:
         choice = choose_scales(held, reference, seed)
     measured = evaluated_curves(rows, reference, choice, old_correct, bounds, seed)

@@ -29,9 +29,9 @@ def _adapters(result: dict) -> list[str]:
             "",
             f"**{ADAPTER_TITLES[direction]}**: chosen `{summary['chosen']}`"
             + (f" (on `{summary['closed_form_base']}`)" if "closed_form_base" in summary else "")
-            + f"; against the best closed form on the evaluated rows (`{summary['best_closed_form']}`): "
-            f"{margin['map@100']:+.2f} mAP@100, {margin['top1']:+.2f} top-1."
-            + (f" {summary['note']}." if "note" in summary else ""),
+            + f"; against the best closed form on the evaluated rows: {margin['map@100']:+.2f} mAP@100 "
+            f"(`{summary['best_closed_form']['map@100']}`), {margin['top1']:+.2f} top-1 "
+            f"(`{summary['best_closed_form']['top1']}`)." + (f" {summary['note']}." if "note" in summary else ""),
             "",
             "| candidate | held-out mAP@100 | held-out top-1 | mAP@100 | top-1 | fit s |",
             "|---|---|---|---|---|---|",
@@ -87,8 +87,14 @@ def _policies(result: dict) -> list[str]:
     if best is None:
         lines += ["", "**No policy is servable on this case.**"]
     else:
-        lines += ["", f"**Recommended policy: `{best}`** (normalised AUC "
-                      f"{_number(result['policies'][best]['normalised_auc'], 3)} on the evaluated rows)."]  # fmt: skip
+        norm = result["policies"][best]["normalised_auc"]
+        shown = "none: new/new does not beat old/old" if norm is None else f"{norm:.3f}"
+        lines += ["", f"**Recommended policy: `{best}`** (normalised AUC {shown} on the evaluated rows)."]
+        if best == "old-until-swap":
+            lines.append(
+                "No policy that serves during the backfill beats the old system on the held-out rows: keep the old "
+                "index live, backfill beside it, and swap once."
+            )
     if result["diagnostics"]:
         lines += ["", "Diagnostics (no serving path uses these; raw scores, random order):", "",
                   "| curve | AUC | norm. AUC | largest drop | to 95% |", "|---|---|---|---|---|"]  # fmt: skip

@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from upgradeflow.atomic import atomic_path
-from upgradeflow.embeddings import read_parquet_table, vectors
+from upgradeflow.embeddings import read_parquet_schema, read_parquet_table, vectors
 from upgradeflow.errors import UserInputError
 
 ROLES = ("train", "query", "gallery")
@@ -42,17 +42,21 @@ def read_pairs(path: str | Path, *, evaluate: bool = True) -> dict[str, PairedPa
     train rows are returned.
     """
     path = Path(path)
-    table = read_parquet_table(path)
-    missing = [c for c in REQUIRED if c not in table.schema.names]
+    names = read_parquet_schema(path).names
+    missing = [c for c in REQUIRED if c not in names]
     if missing:
         raise UserInputError(
             f"{path}: missing column(s) {', '.join(missing)} (a pairs file needs {', '.join(REQUIRED)}, "
             "and 'identity' to evaluate)"
         )
+    # The small columns first: most mistakes show there, before the embeddings are read at all.
+    table = read_parquet_table(path, [name for name in ("id", "role", "identity") if name in names])
     roles = _roles(table, path, evaluate)
     _check_ids(table.column("id"), path)
     identities = _identities(table, roles, path, evaluate)
-    spaces = {name: _unit_vectors(table, name, path) for name in ("old_embedding", "new_embedding")}
+    spaces = {
+        name: _unit_vectors(read_parquet_table(path, [name]), name, path) for name in ("old_embedding", "new_embedding")
+    }
     kept = ROLES if evaluate else ("train",)
     return {
         role: PairedPart(spaces["old_embedding"][roles == role], spaces["new_embedding"][roles == role],
@@ -126,14 +130,17 @@ def _identities(table: pa.Table, roles: np.ndarray, path: Path, evaluate: bool) 
 
 
 def _unit_vectors(table: pa.Table, name: str, path: Path) -> np.ndarray:
+    """The column as unit rows. One pass finds NaN, infinities and zeros alike: the
+    squared norm (summed in float64, so large finite values cannot overflow it) is
+    non-finite exactly when a value is, and zero exactly when every value is."""
     values = vectors(table, name, path)
-    bad = ~np.isfinite(values).all(axis=1)
+    squared = np.einsum("ij,ij->i", values, values, dtype=np.float64)
+    bad = ~np.isfinite(squared)
     if bad.any():
         raise UserInputError(f"{path}: {int(bad.sum())} rows have NaN or infinite values in '{name}'")
-    norms = np.linalg.norm(values, axis=1, keepdims=True)
-    if (norms == 0).any():
-        raise UserInputError(f"{path}: {int((norms == 0).sum())} rows have an all-zero '{name}'")
-    return values / norms
+    if (squared == 0).any():
+        raise UserInputError(f"{path}: {int((squared == 0).sum())} rows have an all-zero '{name}'")
+    return values / np.sqrt(squared).astype(np.float32)[:, None]
 
 
 def write_pairs(path: str | Path, parts: dict[str, PairedPart], ids: dict[str, np.ndarray] | None = None) -> Path:
