@@ -201,6 +201,5 @@ def gallery_fitted_adapter(
     return post_hoc.fit(old_gallery, new_gallery, seed)[0]
 
 
-@torch.no_grad()
 def evolve(adapter: MLPAdapter, old_embeddings: np.ndarray) -> np.ndarray:
     return apply_adapter(adapter.cpu(), old_embeddings)
