@@ -130,28 +130,41 @@ def _system_ranks(rows: Rows) -> dict[str, list[np.ndarray]]:
     }
 
 
-def _bounds(rows: Rows) -> tuple[tuple[float, float], np.ndarray]:
-    """(old/old, new/new) mAP@100 of the rows, and which queries old/old answers right."""
-    ranks = _system_ranks(rows)
-    bounds = (metrics_from_ranks(ranks["old"]).map_at_100, metrics_from_ranks(ranks["new"]).map_at_100)
-    return bounds, top1_correct(ranks["old"])
+@dataclass(frozen=True)
+class Systems:
+    """The old system (old/old) and the finished upgrade (new/new) on a set of rows: the
+    bounds every curve is normalised by, and the swap-at-end baseline, from one ranking each."""
 
+    old: list[np.ndarray]
+    new: list[np.ndarray]
 
-def swap_at_end_curve(rows: Rows, fractions: tuple[float, ...] = FRACTIONS) -> dict:
-    """The baseline every policy must beat: the old system serves while the backfill
-    runs beside it, and the finished new index is swapped in at the end (the pipeline's
-    final swap, without ever making the evolved gallery live)."""
-    ranks = _system_ranks(rows)
-    old, new = metrics_from_ranks(ranks["old"]), metrics_from_ranks(ranks["new"])
-    flips = negative_flip_rate(top1_correct(ranks["old"]), top1_correct(ranks["new"]))
-    steps = len(fractions) - 1
-    curve = {
-        "fractions": list(fractions),
-        "map@100": [round(old.map_at_100, 3)] * steps + [round(new.map_at_100, 3)],
-        "top1": [round(old.top1, 3)] * steps + [round(new.top1, 3)],
-        "negative_flip_rate": [0.0] * steps + [round(flips, 3)],
-    }
-    return curve | summarise_curve(curve, old.map_at_100, new.map_at_100)
+    @classmethod
+    def of(cls, rows: Rows) -> Systems:
+        ranks = _system_ranks(rows)
+        return cls(ranks["old"], ranks["new"])
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        return metrics_from_ranks(self.old).map_at_100, metrics_from_ranks(self.new).map_at_100
+
+    @property
+    def old_correct(self) -> np.ndarray:
+        return top1_correct(self.old)
+
+    def swap_at_end_curve(self, fractions: tuple[float, ...] = FRACTIONS) -> dict:
+        """The baseline every policy must beat: the old system serves while the backfill
+        runs beside it, and the finished new index is swapped in at the end (the
+        pipeline's final swap, without ever making the evolved gallery live)."""
+        old, new = metrics_from_ranks(self.old), metrics_from_ranks(self.new)
+        flips = negative_flip_rate(self.old_correct, top1_correct(self.new))
+        steps = len(fractions) - 1
+        curve = {
+            "fractions": list(fractions),
+            "map@100": [round(old.map_at_100, 3)] * steps + [round(new.map_at_100, 3)],
+            "top1": [round(old.top1, 3)] * steps + [round(new.top1, 3)],
+            "negative_flip_rate": [0.0] * steps + [round(flips, 3)],
+        }
+        return curve | summarise_curve(curve, old.map_at_100, new.map_at_100)
 
 
 def policy_curve(rows: Rows, rest: str, order: np.ndarray, calibrations, bounds: tuple[float, float], old_correct):
@@ -183,7 +196,8 @@ def choose_scales(rows: Rows, reference: Reference, seed: int) -> dict[str, dict
     """Per policy (rest x order): each scale's held-out summary, the scale chosen (no
     step drops more than ``MAX_DROP`` beyond the trend, then the largest AUC; else the
     smallest such drop) and whether the policy is servable on this case."""
-    bounds, old_correct = _bounds(rows)
+    systems = Systems.of(rows)
+    bounds, old_correct = systems.bounds, systems.old_correct
     found, skipped = orders(rows, seed)
     chosen: dict[str, dict] = {}
     for rest in RESTS:
@@ -203,7 +217,7 @@ def choose_scales(rows: Rows, reference: Reference, seed: int) -> dict[str, dict
             chosen[f"{rest}-{order_name}"] = {
                 "rest": rest, "order": order_name, "scale": scale, "servable": servable, "held_out": tried,
             }  # fmt: skip
-    swap = swap_at_end_curve(rows)
+    swap = systems.swap_at_end_curve()
     held = {
         "raw": {"auc": swap["auc"], "largest_drop": swap["largest_drop"], "excess_drop": excess_drop(swap["map@100"])}
     }
@@ -224,16 +238,16 @@ def held_out_rows(
     return Rows(new, old, rho, identities, new, old, evolved, identities, excluded=own)
 
 
-def evaluated_curves(
-    rows: Rows, reference: Reference, choice: dict, old_correct: np.ndarray, bounds, seed: int
-) -> dict:
+def evaluated_curves(rows: Rows, reference: Reference, choice: dict, seed: int) -> dict:
     """The chosen policies' curves on the evaluated rows, each with whether it meets the
     no-drop rule there."""
+    systems = Systems.of(rows)
+    bounds, old_correct = systems.bounds, systems.old_correct
     found, skipped = orders(rows, seed)
     curves = {}
     for name, policy in choice["policies"].items():
         if name == SWAP_AT_END:
-            curve = swap_at_end_curve(rows)
+            curve = systems.swap_at_end_curve()
         elif policy["order"] in found:
             calibrations = reference.calibrations(policy["scale"], policy["rest"], rows)
             curve = policy_curve(rows, policy["rest"], found[policy["order"]], calibrations, bounds, old_correct)

@@ -172,7 +172,7 @@ def _backfill(train, forward, reverse, rows: Rows, old_correct, bounds, seed: in
         choice = {"policies": policies, "skipped_orders": {}}
     else:
         choice = choose_scales(held, reference, seed)
-    measured = evaluated_curves(rows, reference, choice, old_correct, bounds, seed)
+    measured = evaluated_curves(rows, reference, choice, seed)
     notes += [f"{order}: {why}" for order, why in measured["skipped_orders"].items()]
     best = recommended(choice, measured["curves"])
     report(f"recommended serving policy: {best}")
