@@ -5,7 +5,8 @@ raw images, a live flat index over it, and an evolved version staged beside it. 
 ``upgradeflow serve`` runs as its own process on loopback, ``--clients`` threads search
 it (k=10, one query per request) for ``--seconds``, and meanwhile the command line
 commits the evolved gallery, builds and swaps its index, runs two backfill steps with a
-real model, rolls the index back, and finally swaps to an index with a corrupt shard.
+real model, rolls the index back, and finally tries to swap to an index with a corrupt
+shard, which ``index swap`` refuses before the pointer moves.
 
 Afterwards every answer is recomputed exactly from the version it names (the index
 version and the backfill shards it reports): a response mixing two versions would not
@@ -198,7 +199,9 @@ def operator(base: str, world: dict, work: Path, log: list[dict], start_at: floa
         blob = bytearray(shard.read_bytes())
         blob[len(blob) // 2] ^= 0xFF
         shard.write_bytes(bytes(blob))
-        run_cli("index", "swap", NAME, *where, "v2.bad")
+        refused = subprocess.run([CLI, "index", "swap", NAME, *where, "v2.bad"], capture_output=True, text=True)
+        if refused.returncode != 2 or "corrupt" not in refused.stderr:
+            raise RuntimeError(f"a corrupt index was not refused: {refused.returncode} {refused.stderr}")
 
     steps = [
         (
@@ -230,9 +233,9 @@ def operator(base: str, world: dict, work: Path, log: list[dict], start_at: floa
             lambda s: s["index"]["version"] == "v1.flat",
         ),
         (
-            "swap to a corrupt index",
+            "swap to a corrupt index (refused)",
             corrupt_and_swap,
-            lambda s: s["index"]["version"] == "v1.flat" and "corrupt" in ((s["last_error"] or {}).get("message", "")),
+            lambda s: s["index"]["version"] == "v1.flat" and s["last_error"] is None,
         ),
     ]
     time.sleep(max(0.0, start_at - time.perf_counter()))

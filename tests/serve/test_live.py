@@ -47,11 +47,11 @@ def test_a_corrupt_index_is_refused_and_the_previous_one_stays(deployment):
     before = live.snapshot
     deployment.commit("v2", seed=2)
     version, _ = deployment.catalog.build(deployment.gallery, "v2", progress=False)
+    deployment.catalog.swap(version)  # verified whole; the file rots afterwards
     shard = Path(deployment.store.root) / "indexes/g/versions/v2.flat/shards/shard-00001.faiss"
     blob = bytearray(shard.read_bytes())
     blob[-1] ^= 0xFF
     shard.write_bytes(bytes(blob))
-    deployment.catalog.swap(version)
 
     assert live.refresh() is False
     assert live.snapshot is before

@@ -8,10 +8,13 @@ atomic write each and a searcher loads one whole index version.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 import faiss
 import numpy as np
@@ -24,10 +27,12 @@ from upgradeflow.index.spec import IndexSpec
 from upgradeflow.store import pointer as pointers
 from upgradeflow.store.gallery import Gallery, shard_name
 from upgradeflow.store.manifest import check_name
-from upgradeflow.store.shard_format import embeddings_of
+from upgradeflow.store.shard_format import embeddings_of, file_sha256
 from upgradeflow.store.versioned import VersionedSeries
 
 INDEX_FORMAT = "upgradeflow.index/1"
+# Each file of an index shard and the manifest field holding its checksum.
+SHARD_FILES = {".faiss": "faiss_sha256", ".ids.parquet": "ids_sha256"}
 
 
 def index_version_name(gallery_version: str, spec: IndexSpec) -> str:
@@ -77,7 +82,7 @@ class IndexCatalog(VersionedSeries):
         ids_key = self.version_key(version, "shards", shard_name(index) + ".ids.parquet")
         with self.store.publish(ids_key) as tmp:
             pq.write_table(pa.table({"id": table.column("id")}), tmp)
-            ids_sha = hashlib.sha256(tmp.read_bytes()).hexdigest()
+            ids_sha = file_sha256(tmp)
         self.store.write(self.version_key(version, "shards", shard_name(index) + ".faiss"), blob)
         record = {
             "index": index,
@@ -140,10 +145,37 @@ class IndexCatalog(VersionedSeries):
         }
         return self.write_manifest(version, document)
 
+    @contextlib.contextmanager
+    def verified_file(self, version: str, record: dict, suffix: str) -> Iterator[Path]:
+        """A local copy of one shard's index or ids file, checked against the checksum its
+        build recorded. An ids file in another order is still valid Parquet but maps every
+        hit to the wrong item, so only the checksum can tell; a missing or altered file is
+        a one-line error instead of a wrong answer or a traceback."""
+        name = shard_name(record["index"]) + suffix
+        key = self.version_key(version, "shards", name)
+        try:
+            with self.store.local_copy(key) as path:
+                if file_sha256(path) != record[SHARD_FILES[suffix]]:
+                    raise UserInputError(f"{self.where(version)}: index file {name} is corrupt (checksum)")
+                yield path
+        except FileNotFoundError:
+            raise UserInputError(f"{self.where(version)}: index file {name} is missing ({key})") from None
+
+    def verify(self, version: str) -> dict:
+        """Check every file of a built version against its manifest; the manifest if all hold."""
+        manifest = self.manifest(version)
+        for record in manifest["shards"]:
+            for suffix in SHARD_FILES:
+                with self.verified_file(version, record, suffix):
+                    pass
+        return manifest
+
     def swap(self, version: str, *, expected_current: str | None = None) -> pointers.Pointer:
-        """Make a built version live. Without ``expected_current`` it replaces whatever is
-        live now, still by compare-and-swap against the pointer just read."""
-        self.manifest(version)
+        """Make a built version live once every file checks out, so no searcher started
+        later can find the pointer naming an index it cannot load. Without
+        ``expected_current`` it replaces whatever is live now, still by compare-and-swap
+        against the pointer just read."""
+        self.verify(version)
         if expected_current is None:
             expected_current = self.pointer().current
         return pointers.advance(self.store, self.pointer_key, version, expected_current=expected_current)
@@ -171,20 +203,17 @@ class ShardedIndex:
 
     @classmethod
     def load(cls, catalog: IndexCatalog, version: str | None = None) -> ShardedIndex:
+        """Load every shard, each file verified as ``IndexCatalog.swap`` verifies it."""
         manifest = catalog.manifest(version)
+        version = manifest["version"]
         spec = IndexSpec(**manifest["spec"])
         shards, ids = [], []
         for record in manifest["shards"]:
-            name = shard_name(record["index"])
-            blob = catalog.store.read(catalog.version_key(manifest["version"], "shards", name + ".faiss"))
-            if hashlib.sha256(blob).hexdigest() != record["faiss_sha256"]:
-                raise UserInputError(f"{catalog.where(manifest['version'])}: index shard {name} is corrupt (checksum)")
-            index = faiss.deserialize_index(np.frombuffer(blob, dtype=np.uint8))
+            with catalog.verified_file(version, record, ".faiss") as path:
+                index = faiss.read_index(str(path))
             spec.configure(index)
             shards.append(index)
-            with catalog.store.local_copy(
-                catalog.version_key(manifest["version"], "shards", name + ".ids.parquet")
-            ) as path:
+            with catalog.verified_file(version, record, ".ids.parquet") as path:
                 ids.append(pq.read_table(path).column("id").to_numpy(zero_copy_only=False).astype(object))
         return cls(manifest, shards, np.concatenate(ids) if ids else np.array([], dtype=object))
 
