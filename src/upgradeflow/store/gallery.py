@@ -23,7 +23,7 @@ from tqdm import tqdm
 from upgradeflow.errors import ConflictError, UserInputError
 from upgradeflow.store import pointer as pointers
 from upgradeflow.store.hashing_file import HashingFile
-from upgradeflow.store.manifest import Plan, ShardRecord, check_name, manifest_document
+from upgradeflow.store.manifest import Plan, ShardRecord, check_manifest, check_name, manifest_document
 from upgradeflow.store.shard_format import file_sha256, open_writer, schema_signature
 from upgradeflow.store.versioned import VersionedSeries
 
@@ -52,6 +52,7 @@ class Gallery(VersionedSeries):
     root = "galleries"
     no_live_hint = "version (import and commit one first)"
     sealed_word = "committed"
+    check_manifest = staticmethod(check_manifest)
 
     def _shard_key(self, version: str, index: int, suffix: str) -> str:
         return self.version_key(version, "shards", shard_name(index) + suffix)
@@ -60,14 +61,16 @@ class Gallery(VersionedSeries):
         return self.is_sealed(version)
 
     def plan(self, version: str) -> Plan | None:
+        key = self.version_key(version, "plan.json")
         try:
-            return Plan.from_json(self.store.read(self.version_key(version, "plan.json")))
+            return Plan.from_json(self.store.read(key), f"{self.store.uri}/{key}")
         except FileNotFoundError:
             return None
 
     def finished_shard(self, version: str, index: int) -> ShardRecord | None:
+        key = self._shard_key(version, index, ".json")
         try:
-            return ShardRecord.from_json(self.store.read(self._shard_key(version, index, ".json")))
+            return ShardRecord.from_json(self.store.read(key), f"{self.store.uri}/{key}")
         except FileNotFoundError:
             return None
 
@@ -80,7 +83,7 @@ class Gallery(VersionedSeries):
         """Records of the shards of ``version`` written so far (or those named by ``keys``),
         by index (its progress)."""
         keys = self.finished_shard_keys(version) if keys is None else keys
-        records = [ShardRecord.from_json(self.store.read(k)) for k in sorted(keys)]
+        records = [ShardRecord.from_json(self.store.read(k), f"{self.store.uri}/{k}") for k in sorted(keys)]
         return {r.index: r for r in records}
 
     def versions(self) -> list[VersionInfo]:

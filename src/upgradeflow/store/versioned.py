@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import contextlib
 import json
+from collections.abc import Callable
 
 from upgradeflow.errors import ConflictError, UserInputError
 from upgradeflow.store import pointer as pointers
-from upgradeflow.store.manifest import check_name
+from upgradeflow.store.manifest import check_name, parse_object
 from upgradeflow.store.object_store import ObjectStore, join
 
 
@@ -20,6 +21,9 @@ class VersionedSeries:
     root = ""  # top-level folder: "galleries", "indexes"
     no_live_hint = ""  # what to do when nothing is live yet
     sealed_word = "sealed"  # what a version with a manifest is called
+    # Checks a parsed manifest (document, where) and returns it; a kind with a known
+    # layout refuses a corrupt one here, before anything reads a shard through it.
+    check_manifest: Callable[[dict, str], dict] = staticmethod(lambda document, where: document)
 
     def __init__(self, store: ObjectStore, name: str):
         self.store = store
@@ -50,10 +54,13 @@ class VersionedSeries:
 
     def manifest(self, version: str | None = None) -> dict:
         version = self.resolve(version)
+        key = self.version_key(version, "manifest.json")
         try:
-            return json.loads(self.store.read(self.version_key(version, "manifest.json")))
+            data = self.store.read(key)
         except FileNotFoundError:
             raise UserInputError(f"{self.where(version)}: no such {self.sealed_word} version") from None
+        where = f"{self.store.uri}/{key}"
+        return self.check_manifest(parse_object(data, where), where)
 
     def write_manifest(self, version: str, document: dict) -> dict:
         """Write the manifest once; a concurrent sealer of the same shards may have won."""
