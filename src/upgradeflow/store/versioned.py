@@ -32,7 +32,10 @@ class VersionedSeries:
         self.pointer_key = join(self.prefix, "CURRENT")
 
     def version_key(self, version: str, *parts: str) -> str:
-        return join(self.prefix, "versions", version, *parts)
+        """The key of ``parts`` inside ``version``: every key of a version is made here,
+        so a version name that could leave the series (``../..``) is refused before any
+        read or write."""
+        return join(self.prefix, "versions", check_name("version", version), *parts)
 
     def where(self, version: str | None = None) -> str:
         return f"{self.store.uri}/{self.prefix}" + (f" version {version}" if version else "")
