@@ -2,8 +2,11 @@ from __future__ import annotations
 
 import pytest
 
+from tests.test_atomic import assert_durable, record_disk_events
 from upgradeflow.errors import ConflictError, UserInputError
+from upgradeflow.store.local import LocalStore
 from upgradeflow.store.location import open_store
+from upgradeflow.store.pointer import advance
 
 
 def test_compare_and_swap_and_atomic_publish(store_uri):
@@ -52,3 +55,19 @@ def test_store_root_that_is_a_file_is_a_one_line_user_error(capsys, tmp_path, un
     assert capsys.readouterr().err.splitlines() == [
         f"upgradeflow: error: {regular}: not a directory (a local store is a directory)"
     ]
+
+
+def test_a_local_pointer_names_only_data_already_on_disk(tmp_path, monkeypatch):
+    """Data published, then the pointer moved: both are synced, file then directory,
+    before each becomes visible, so a power cut cannot leave the pointer naming data
+    that never reached the disk."""
+    events = record_disk_events(monkeypatch)
+    store = LocalStore(tmp_path / "store")
+    with store.publish("g/versions/v1/shard.bin") as tmp:
+        tmp.write_bytes(b"data")
+    advance(store, "g/CURRENT", "v1", expected_current=None)
+    assert_durable(events, store.root / "g/versions/v1/shard.bin")
+    assert_durable(events, store.root / "g/CURRENT")
+    data_synced = events.index(("fsync", store.root / "g/versions/v1"))
+    pointer_named = next(i for i, e in enumerate(events) if e[0] == "replace" and e[2] == store.root / "g/CURRENT")
+    assert data_synced < pointer_named

@@ -1,9 +1,12 @@
 """A directory as an object store: the embedded default, no server needed.
 
 Atomicity comes from POSIX: every object is written to a hidden temporary file in the
-same directory and moved into place with ``os.replace``. Compare-and-swap holds an
-``flock`` on a hidden lock file beside the object while it compares and replaces, so
-concurrent processes on one host serialise; readers never take the lock.
+same directory, synced, and moved into place with ``os.replace``, and the directory is
+synced after, so an object (a pointer above all) is on disk before anything that names
+it is written. Compare-and-swap holds an ``flock`` on a hidden lock file beside the
+object while it compares and replaces, so concurrent processes on one host serialise;
+readers never take the lock. The lock holds on one host only (network filesystems do
+not reliably share it): writers on several hosts need S3, where the server arbitrates.
 """
 
 from __future__ import annotations
