@@ -25,12 +25,16 @@ def assert_user_error(result: subprocess.CompletedProcess, fragment: str) -> Non
 
 
 def main_user_error(capsys, *args: str) -> str:
-    """Run the command line in-process; it must end with exit 2 and exactly one
-    ``upgradeflow: error:`` line, which is returned for the caller's own checks."""
+    """Run the command line in-process; it must end with exit 2 (returned, or raised by
+    the argument parser) and exactly one ``upgradeflow: error:`` line, which is returned
+    for the caller's own checks."""
     from upgradeflow.cli import main
 
     capsys.readouterr()
-    status = main(list(args))
+    try:
+        status = main(list(args))
+    except SystemExit as exit_:
+        status = exit_.code
     lines = capsys.readouterr().err.splitlines()
     assert status == 2 and len(lines) == 1 and lines[0].startswith("upgradeflow: error: "), (status, lines)
     return lines[0]

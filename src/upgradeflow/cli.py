@@ -12,7 +12,7 @@ import json
 import sys
 from pathlib import Path
 
-from upgradeflow.cli_args import add_threads
+from upgradeflow.cli_args import OneLineParser, add_threads, non_negative_int, output_dir, output_file
 from upgradeflow.cli_gallery import add_gallery_parser
 from upgradeflow.cli_index import add_index_parser
 from upgradeflow.cli_pairs import add_adapters_parser, add_pairs_bench
@@ -110,13 +110,13 @@ def cmd_eval_embeddings(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="upgradeflow", description=__doc__.splitlines()[0])
+    parser = OneLineParser(prog="upgradeflow", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
 
     data = commands.add_parser("data", help="build benchmark datasets").add_subparsers(dest="dataset", required=True)
     glyphs = data.add_parser("glyphs", help="render the CJK glyph benchmark from Debian font packages")
-    glyphs.add_argument("--out", type=Path, default=DEFAULT_DATA_DIR / "glyphs")
-    glyphs.add_argument("--seed", type=int, default=0)
+    glyphs.add_argument("--out", type=output_dir, default=DEFAULT_DATA_DIR / "glyphs")
+    glyphs.add_argument("--seed", type=non_negative_int, default=0)
     glyphs.add_argument("--force", action="store_true", help="rebuild even if an identical build exists")
     glyphs.add_argument("--no-progress", action="store_true")
     glyphs.set_defaults(func=cmd_data_glyphs)
@@ -135,7 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="evaluate on held-out training identities instead of the test identities (for choosing settings)",
     )
-    compat.add_argument("--out", type=Path, help="result JSON; the .md table and .png plot go beside it")
+    compat.add_argument("--out", type=output_file, help="result JSON; the .md table and .png plot go beside it")
     compat.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
     add_threads(compat)
     compat.add_argument("--save-checkpoints", action="store_true")

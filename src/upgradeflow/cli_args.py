@@ -1,9 +1,22 @@
-"""Argument types for counts and indexes, so a bad number is refused by the parser
-before any data is read or any version is staged."""
+"""The parser and its argument types: counts, indexes and output paths are refused by
+the parser, in one line, before any data is read, anything rendered or fitted, or any
+version staged."""
 
 from __future__ import annotations
 
 import argparse
+import os
+from pathlib import Path
+from typing import NoReturn
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """An argument parser whose mistakes read like every other user error: one line,
+    ``upgradeflow: error: ...``, exit 2, without a usage block to scroll past."""
+
+    def error(self, message: str) -> NoReturn:
+        program, _, command = self.prog.partition(" ")
+        self.exit(2, f"{program}: error: {command + ': ' if command else ''}{message}\n")
 
 
 def positive_int(text: str) -> int:
@@ -18,6 +31,36 @@ def non_negative_int(text: str) -> int:
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be a non-negative integer, got {value}")
     return value
+
+
+def output_file(text: str) -> Path:
+    """A file a command will write: not a directory, and in a directory that exists or
+    can be made (a result found unwritable after a benchmark is a benchmark lost)."""
+    path = Path(text)
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{path}: is a directory; give a file path")
+    _check_creatable(path.parent)
+    return path
+
+
+def output_dir(text: str) -> Path:
+    """A directory a command will write into: a directory already, or one it can make."""
+    path = Path(text)
+    if path.exists() and not path.is_dir():
+        raise argparse.ArgumentTypeError(f"{path}: exists and is not a directory")
+    _check_creatable(path)
+    return path
+
+
+def _check_creatable(directory: Path) -> None:
+    """The nearest existing folder on the way to ``directory`` is a writable directory."""
+    existing = next((p for p in (directory, *directory.parents) if p.exists()), None)
+    if existing is None:
+        return
+    if not existing.is_dir():
+        raise argparse.ArgumentTypeError(f"{existing}: not a directory")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise argparse.ArgumentTypeError(f"{existing}: not writable")
 
 
 def add_threads(parser: argparse.ArgumentParser) -> None:

@@ -6,8 +6,9 @@ import argparse
 import json
 from pathlib import Path
 
-from upgradeflow.cli_args import non_negative_int
+from upgradeflow.cli_args import non_negative_int, positive_int
 from upgradeflow.cli_gallery import add_store_arguments, describe_pointer
+from upgradeflow.errors import UserInputError
 
 
 def _catalog(args: argparse.Namespace):
@@ -75,7 +76,11 @@ def cmd_search(args: argparse.Namespace) -> int:
         print(json.dumps({"results": []}))
         return 0
     check_batch(batch, None, str(args.queries), normalised=False)
-    index = ShardedIndex.load(_catalog(args), args.version)
+    catalog = _catalog(args)
+    rows = catalog.manifest(args.version)["rows"]
+    if args.k > rows:  # before any shard is loaded: a huge k would allocate k results per query
+        raise UserInputError(f"--k {args.k}: the index holds {rows} rows")
+    index = ShardedIndex.load(catalog, args.version)
     scores, ids = index.search(embeddings_of(batch), args.k)
     results = [
         {"query": q, "ids": list(row_ids), "scores": [round(float(s), 6) for s in row_scores]}
@@ -116,5 +121,5 @@ def add_index_parser(commands: argparse._SubParsersAction) -> None:
     sub("list", "list built versions and which is live", cmd_list)
     p = sub("search", "search the live (or a given) index version; prints JSON", cmd_search)
     p.add_argument("--queries", type=Path, required=True, help="Parquet with id and embedding")
-    p.add_argument("--k", type=int, default=10)
+    p.add_argument("--k", type=positive_int, default=10, help="results per query, at most the index's rows")
     p.add_argument("--version")

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from upgradeflow.atomic import write_text_atomic
-from upgradeflow.cli_args import non_negative_int, positive_int
+from upgradeflow.cli_args import non_negative_int, output_dir, output_file, positive_int
 
 EXIT_NEW_MODEL_WORSE = 4  # as the pipeline's failed gate: a distinct status to stop on
 
@@ -85,14 +85,16 @@ def add_adapters_parser(commands: argparse._SubParsersAction) -> None:
         "learned residuals, by held-out retrieval",
     )
     _pairs_arguments(fit)
-    fit.add_argument("--out", type=Path, required=True, help="directory for forward.pt/.json and reverse.pt/.json")
+    fit.add_argument(
+        "--out", type=output_dir, required=True, help="directory for forward.pt/.json and reverse.pt/.json"
+    )
     fit.set_defaults(func=cmd_adapters_fit)
 
 
 def add_pairs_bench(bench: argparse._SubParsersAction) -> None:
     pairs = bench.add_parser("pairs", help="measure an upgrade between two fixed models from paired embeddings")
     _pairs_arguments(pairs)
-    pairs.add_argument("--out", type=Path, required=True, help="result JSON; the .md table goes beside it")
+    pairs.add_argument("--out", type=output_file, required=True, help="result JSON; the .md table goes beside it")
     pairs.add_argument(
         "--gate",
         action="store_true",

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 from upgradeflow.atomic import write_text_atomic
+from upgradeflow.cli_args import output_file
 
 
 def cmd_bench_trade_off(args: argparse.Namespace) -> int:
@@ -31,5 +32,7 @@ def add_trade_off_bench(bench: argparse._SubParsersAction) -> None:
         "trade-off", help="merge compat results of one split and place every method against BCT's λ curve"
     )
     parser.add_argument("results", type=Path, nargs="+", help="`bench compat` result JSON files")
-    parser.add_argument("--out", type=Path, required=True, help="result JSON; the .md table and .png plot go beside it")
+    parser.add_argument(
+        "--out", type=output_file, required=True, help="result JSON; the .md table and .png plot go beside it"
+    )
     parser.set_defaults(func=cmd_bench_trade_off)

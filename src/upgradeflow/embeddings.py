@@ -10,6 +10,8 @@ import pyarrow.parquet as pq
 
 from upgradeflow.errors import UserInputError
 
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
 
 def unreadable(path: Path, error: Exception) -> UserInputError:
     """The one-line error for a Parquet file Arrow cannot read.
@@ -91,3 +93,19 @@ def vectors(table: pa.Table, name: str, path: Path) -> np.ndarray:
     if lengths == {0}:
         raise UserInputError(f"{path}: {name} has 0 dimensions")
     return np.asarray(rows.flatten().to_numpy(zero_copy_only=False), dtype=np.float32).reshape(len(rows), -1)
+
+
+def squared_norms(values: np.ndarray, where: str | Path, name: str) -> np.ndarray:
+    """Each row's squared norm (summed in float64), once the rows no similarity can be
+    computed from are refused in one line: NaN or infinite values, all zeros, and values
+    whose squares overflow float32 (finite here, they become inf in the float32
+    arithmetic of training and search, and such a row silently turns into zeros)."""
+    squared = np.einsum("ij,ij->i", values, values, dtype=np.float64)
+    for bad, problem in (
+        (~np.isfinite(squared), f"NaN or infinite values in '{name}'"),
+        (squared > FLOAT32_MAX, f"values too large in '{name}' (squares overflow float32)"),
+        (squared == 0, f"an all-zero '{name}'"),
+    ):
+        if bad.any():
+            raise UserInputError(f"{where}: {int(bad.sum())} rows have {problem}")
+    return squared

@@ -53,6 +53,8 @@ ILLEGAL = [
     ("nan", lambda c: c["old_embedding"][3].__setitem__(0, float("nan")), "1 rows have NaN or infinite values"),
     ("inf", lambda c: c["new_embedding"][7].__setitem__(1, float("inf")), "1 rows have NaN or infinite values"),
     ("zero-vector", set_row("new_embedding", 4, [0.0] * 12), "1 rows have an all-zero 'new_embedding'"),
+    ("overflowing-vector", set_row("old_embedding", 2, [1e30] * 8),
+     "1 rows have values too large in 'old_embedding' \\(squares overflow float32\\)"),
     ("null-vector", set_row("old_embedding", 4, None), "1 rows have no 'old_embedding'"),
     ("ragged", set_row("old_embedding", 5, [0.5] * 7), r"'old_embedding' vectors have different lengths \[7, 8\]"),
     ("no-shared-identity", lambda c: c.update(identity=[i + 100 if r == "query" else i

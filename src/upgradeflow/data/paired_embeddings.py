@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from upgradeflow.atomic import atomic_path
-from upgradeflow.embeddings import read_parquet_schema, read_parquet_table, vectors
+from upgradeflow.embeddings import read_parquet_schema, read_parquet_table, squared_norms, vectors
 from upgradeflow.errors import UserInputError
 
 ROLES = ("train", "query", "gallery")
@@ -130,17 +130,9 @@ def _identities(table: pa.Table, roles: np.ndarray, path: Path, evaluate: bool) 
 
 
 def _unit_vectors(table: pa.Table, name: str, path: Path) -> np.ndarray:
-    """The column as unit rows. One pass finds NaN, infinities and zeros alike: the
-    squared norm (summed in float64, so large finite values cannot overflow it) is
-    non-finite exactly when a value is, and zero exactly when every value is."""
+    """The column as unit rows, once every row is known to have a usable norm."""
     values = vectors(table, name, path)
-    squared = np.einsum("ij,ij->i", values, values, dtype=np.float64)
-    bad = ~np.isfinite(squared)
-    if bad.any():
-        raise UserInputError(f"{path}: {int(bad.sum())} rows have NaN or infinite values in '{name}'")
-    if (squared == 0).any():
-        raise UserInputError(f"{path}: {int((squared == 0).sum())} rows have an all-zero '{name}'")
-    return values / np.sqrt(squared).astype(np.float32)[:, None]
+    return values / np.sqrt(squared_norms(values, path, name)).astype(np.float32)[:, None]
 
 
 def write_pairs(path: str | Path, parts: dict[str, PairedPart], ids: dict[str, np.ndarray] | None = None) -> Path:

@@ -7,12 +7,14 @@ directory, so a laptop run needs no server and ``mlflow ui`` can read it afterwa
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from urllib.parse import urlparse
 
 from upgradeflow.errors import UserInputError, one_line
 
 EXPERIMENT = "upgradeflow"
+PROBE_SECONDS = 10  # a tracking server that has not answered /health by then is not serving
 
 
 def default_tracking_uri() -> str:
@@ -39,6 +41,8 @@ def use_tracking(uri: str | None = None) -> str:
         except OSError as error:
             raise UserInputError(f"tracking URI '{uri}': cannot create {database.parent} ({error.strerror})") from None
         artifacts = (database.parent / "artifacts").as_uri()
+    if urlparse(uri).scheme in ("http", "https"):
+        _probe_server(uri)
     mlflow.set_tracking_uri(uri)
     if _first_contact(uri) is None:
         try:
@@ -48,6 +52,28 @@ def use_tracking(uri: str | None = None) -> str:
                 raise
     mlflow.set_experiment(EXPERIMENT)
     return uri
+
+
+def _probe_server(uri: str) -> None:
+    """Ask the server's health endpoint once, without retries. MLflow's client retries a
+    refused connection or a 5xx seven times with backoff, about four minutes, before it
+    reports anything; a step that cannot track should say so at once. A 4xx passes: a
+    proxy may guard /health, and the real requests report what they find."""
+    import requests
+
+    try:
+        response = requests.get(f"{uri.rstrip('/')}/health", timeout=PROBE_SECONDS)
+    except requests.Timeout:
+        raise UserInputError(f"tracking URI '{uri}': no answer from the tracking server in {PROBE_SECONDS} s") from None
+    except requests.RequestException as error:
+        reason = re.search(r"\[Errno -?\d+\] ([^'\")]+)", str(error))
+        raise UserInputError(
+            f"tracking URI '{uri}': cannot reach the tracking server ({reason[1] if reason else one_line(error)})"
+        ) from None
+    if response.status_code >= 500:
+        raise UserInputError(
+            f"tracking URI '{uri}': the tracking server answers {response.status_code} {response.reason} on /health"
+        )
 
 
 def _first_contact(uri: str):

@@ -104,6 +104,19 @@ class _Rows:
             yield part
 
 
+def _check_live_dimension(gallery: Gallery, live: str | None, first: pa.RecordBatch, source: Path) -> None:
+    """A new version replaces the live one under the same queries and index, so it keeps
+    the live version's dimension; a model with another dimension makes a new gallery."""
+    if live is None:
+        return
+    expected = gallery.manifest(live)["dimension"]
+    dimension = first.schema.field("embedding").type.list_size
+    if dimension != expected:
+        raise UserInputError(
+            f"{source}: embedding dimension {dimension}, expected {expected} (the dimension of live version {live})"
+        )
+
+
 def default_version() -> str:
     return "v" + datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
 
@@ -128,8 +141,9 @@ def import_tables(
         raise UserInputError(f"{source}: no rows to import")
     shards = -(-total // shard_rows)
     parent = gallery.pointer().current
-    gallery.stage(version, Plan(shards=shards, parent=parent, producer={"kind": "import", "source": str(source)}))
     rows = _Rows(_batches(readers, model))
+    _check_live_dimension(gallery, parent, rows.peek(), source)  # the first batch, before anything is staged
+    gallery.stage(version, Plan(shards=shards, parent=parent, producer={"kind": "import", "source": str(source)}))
     try:
         with tqdm(total=total, unit="row", unit_scale=True, desc=f"import {version}", disable=not progress) as bar:
             for index in range(shards):

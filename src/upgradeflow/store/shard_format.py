@@ -16,6 +16,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from upgradeflow.embeddings import squared_norms
 from upgradeflow.errors import UserInputError
 
 NORM_TOLERANCE = 1e-3
@@ -107,6 +108,8 @@ def check_batch(batch: pa.RecordBatch, dimension: int | None, where: str, *, nor
     if not finite.all():
         row = int(np.argmin(finite))
         raise UserInputError(f"{where}: {int((~finite).sum())} embeddings hold NaN or inf (first: row {row})")
+    if not normalised:  # raw vectors (queries) still need a direction to search by
+        squared_norms(vectors, where, "embedding")
     if normalised and len(vectors):
         norms = np.sqrt(np.einsum("ij,ij->i", vectors, vectors))
         bad = np.abs(norms - 1.0) > NORM_TOLERANCE
