@@ -3,8 +3,12 @@
 Endpoint, region and credentials come from the standard AWS environment variables
 (``AWS_ENDPOINT_URL``, ``AWS_DEFAULT_REGION``, ``AWS_ACCESS_KEY_ID``, ...) unless given.
 Compare-and-swap is a conditional ``PutObject``: ``IfMatch`` on the ETag that was read,
-``IfNoneMatch='*'`` for the first write, so the server decides who wins. Large objects
-go up as one ``upload_file`` (multipart): nothing is visible until the upload completes.
+``IfNoneMatch='*'`` for the first write, so the server decides who wins. A server that
+ignores those headers would turn every pointer move into last-writer-wins without a
+sign, so before its first write a store checks, once per process and bucket, that the
+server refuses both a stale ``If-Match`` and ``If-None-Match: *`` on an existing object,
+and refuses to write where it does not. Large objects go up as one ``upload_file``
+(multipart): nothing is visible until the upload completes.
 """
 
 from __future__ import annotations
@@ -34,6 +38,9 @@ CLIENT_CONFIG = Config(
 )
 TRANSFER = TransferConfig(multipart_threshold=64 * 2**20, multipart_chunksize=64 * 2**20, max_concurrency=4)
 CONFLICT_CODES = {"PreconditionFailed", "ConditionalRequestConflict", "412", "409"}
+# A private object (its name starts with ".") that the conditional-write check writes to.
+PROBE_KEY = ".conditional-write-probe"
+_HONOURING: set[tuple[str, str]] = set()  # (endpoint, bucket) pairs checked in this process
 
 
 def _code(error: ClientError) -> str:
@@ -63,6 +70,31 @@ class S3Store:
             if code in {"403", "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch"}:
                 raise UserInputError(f"s3://{self.bucket}: access denied at {self.endpoint} (credentials?)") from None
             raise UserInputError(f"s3://{self.bucket} at {self.endpoint}: {error}") from None
+
+    def check_conditional_writes(self) -> None:
+        """Refuse to write unless the server honours conditional writes (checked once).
+
+        The probe object is never deleted: a concurrent check relies on it existing.
+        """
+        if (self.endpoint, self.bucket) in _HONOURING:
+            return
+        key = self._key(PROBE_KEY)
+        self.client.put_object(Bucket=self.bucket, Key=key, Body=b"probe")
+        for header, condition in [("If-None-Match: *", {"IfNoneMatch": "*"}), ("If-Match", {"IfMatch": "0" * 32})]:
+            try:
+                self.client.put_object(Bucket=self.bucket, Key=key, Body=b"probe", **condition)
+            except ClientError as error:
+                if _code(error) in CONFLICT_CODES:
+                    continue
+                raise UserInputError(
+                    f"{self.uri} at {self.endpoint}: conditional writes fail ({header}: {_code(error)}); "
+                    "pointers cannot move by compare-and-swap"
+                ) from None
+            raise UserInputError(
+                f"{self.uri} at {self.endpoint}: the server ignores {header} on PutObject, so concurrent "
+                "pointer moves could both win; refusing to write (use a server with conditional writes)"
+            )
+        _HONOURING.add((self.endpoint, self.bucket))
 
     def _key(self, key: str) -> str:
         return f"{self.prefix}/{key}" if self.prefix else key
@@ -95,10 +127,12 @@ class S3Store:
             return None
 
     def write(self, key: str, data: bytes) -> None:
+        self.check_conditional_writes()
         self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data)
 
     def write_if(self, key: str, data: bytes, expected_token: str | None) -> None:
         # Ceph RGW compares If-Match with its stored, unquoted ETag; AWS accepts both forms.
+        self.check_conditional_writes()
         condition = {"IfMatch": expected_token.strip('"')} if expected_token else {"IfNoneMatch": "*"}
         try:
             self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data, **condition)
@@ -109,6 +143,7 @@ class S3Store:
 
     @contextlib.contextmanager
     def publish(self, key: str) -> Iterator[Path]:
+        self.check_conditional_writes()
         with tempfile.TemporaryDirectory(prefix="upgradeflow-") as scratch:
             path = Path(scratch) / Path(key).name
             yield path
