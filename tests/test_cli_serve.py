@@ -6,14 +6,12 @@ import os
 import socket
 import subprocess
 import sys
-import time
+from pathlib import Path
 
 import httpx
 
-from tests.serve.helpers import Deployment, free_port
+from tests.serve.helpers import Deployment, running_service
 from tests.test_cli import assert_user_error, run
-
-COMMAND = [sys.executable, "-m", "upgradeflow.cli", "serve"]
 
 
 def test_bad_settings_are_one_line_errors(tmp_path):
@@ -31,34 +29,34 @@ def test_bad_settings_are_one_line_errors(tmp_path):
         env={**os.environ, "UPGRADEFLOW_SERVE_LOG_LEVEL": "loud"},
     )
     assert_user_error(loud, "--log-level must be one of")
+    for option, value in [("--header-timeout", "0"), ("--body-timeout", "nan"), ("--poll-seconds", "-1")]:
+        assert_user_error(run("serve", "--root", str(tmp_path), option, value), f"{option} must be positive and finite")
     for port in ("eighty", "70000", "0"):
         result = run("serve", "--root", str(tmp_path), "--port", port)
         assert result.returncode == 2 and f"a port is an integer from 1 to 65535, got '{port}'" in result.stderr
 
 
-def test_the_service_process_serves_with_a_token(tmp_path):
+def _listening_addresses(port: int) -> set[str]:
+    """The IPv4 addresses a socket listens on at ``port`` (Linux's /proc/net/tcp)."""
+    found = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        local, state = line.split()[1], line.split()[3]
+        address, local_port = local.split(":")
+        if state == "0A" and int(local_port, 16) == port:  # 0A: LISTEN
+            found.add(socket.inet_ntoa(bytes.fromhex(address)[::-1]))
+    return found
+
+
+def test_the_service_process_serves_with_a_token_on_loopback(tmp_path):
     deployment = Deployment(tmp_path)
     deployment.commit("v1", seed=1)
     deployment.build_and_swap("v1")
-    port = free_port()
-    environment = {**os.environ, "UPGRADEFLOW_SERVE_TOKEN": "t0ken"}
-    args = ["--root", str(deployment.store.root), "--gallery", "g", "--index", "g", "--port", str(port)]
-    process = subprocess.Popen([*COMMAND, *args], env=environment, stderr=subprocess.PIPE, text=True)
-    try:
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{base}/readyz").status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        assert httpx.get(f"{base}/healthz").json() == {"ok": True}
-        assert httpx.get(f"{base}/status").status_code == 401
-        status = httpx.get(f"{base}/status", headers={"Authorization": "Bearer t0ken"}).json()
+    with running_service(deployment, env={"UPGRADEFLOW_SERVE_TOKEN": "t0ken"}) as served:
+        assert httpx.get(f"{served.base}/healthz").json() == {"ok": True}
+        assert httpx.get(f"{served.base}/status").status_code == 401
+        status = httpx.get(f"{served.base}/status", headers={"Authorization": "Bearer t0ken"}).json()
         assert status["index"]["version"] == "v1.flat"
-    finally:
-        process.terminate()
-        _, stderr = process.communicate(timeout=30)
-    switched = [line for line in stderr.splitlines() if '"event": "switched"' in line]
+        assert _listening_addresses(int(served.base.rsplit(":", 1)[1])) == {"127.0.0.1"}  # no --host: loopback
+    log = served.log.read_text()
+    switched = [line for line in log.splitlines() if '"event": "switched"' in line]
     assert switched and '"index_version": "v1.flat"' in switched[0]  # structured logs, one JSON object a line

@@ -50,6 +50,7 @@ def _check_listen(host: str, port: int) -> None:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from upgradeflow.serve.connections import MAX_HEADER_BYTES, with_header_deadline
     from upgradeflow.serve.logs import configure_logging
     from upgradeflow.serve.requests import Limits
     from upgradeflow.serve.service import ServeSettings, build_service
@@ -63,9 +64,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         model=args.model,
         poll_seconds=args.poll_seconds,
         retry_seconds=args.retry_seconds,
-        limits=Limits(args.max_k, args.max_batch, args.max_body_bytes),
+        limits=Limits(args.max_k, args.max_batch, args.max_body_bytes, args.body_timeout),
         token=_token(args),
         search_threads=args.search_threads,
+        header_seconds=args.header_timeout,
     )
     store = open_store(args.store, endpoint_url=args.endpoint_url)
     _check_listen(args.host, args.port)
@@ -73,7 +75,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
     app, live = build_service(store, settings)
     live.start()
     try:
-        uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
+        uvicorn.run(
+            app,
+            host=args.host,
+            port=args.port,
+            http=with_header_deadline(settings.header_seconds),
+            h11_max_incomplete_event_size=MAX_HEADER_BYTES,
+            log_config=None,  # its loggers write through configure_logging's JSON lines
+            log_level="warning",
+            access_log=False,
+        )
     finally:
         live.stop()
     return 0
@@ -101,13 +112,22 @@ def add_serve_parser(commands: argparse._SubParsersAction) -> None:
         default=_env("MODEL", "") or None,
         help="query model for raw images: models:/NAME@ALIAS or a checkpoint",
     )
-    p.add_argument("--host", default=_env("HOST", "127.0.0.1"))
+    p.add_argument("--host", default=_env("HOST", "127.0.0.1"), help="address to listen on (default: loopback only)")
     p.add_argument("--port", type=_port, default=_env("PORT", "8000"))
     p.add_argument("--poll-seconds", type=float, default=_env("POLL_SECONDS", "2"))
     p.add_argument("--retry-seconds", type=float, default=_env("RETRY_SECONDS", "30"), help="retry a failed load after")
     p.add_argument("--max-k", type=int, default=_env("MAX_K", "1000"))
     p.add_argument("--max-batch", type=int, default=_env("MAX_BATCH", "64"), help="queries per request")
     p.add_argument("--max-body-bytes", type=int, default=_env("MAX_BODY_BYTES", str(1 << 20)))
+    p.add_argument(
+        "--header-timeout",
+        type=float,
+        default=_env("HEADER_TIMEOUT", "10"),
+        help="seconds for a request's headers to arrive, from connecting or the previous response",
+    )
+    p.add_argument(
+        "--body-timeout", type=float, default=_env("BODY_TIMEOUT", "30"), help="seconds for a request's body to arrive"
+    )
     p.add_argument("--search-threads", type=int, default=_env("SEARCH_THREADS", "1"), help="FAISS threads per search")
     p.add_argument("--token-file", type=Path, help=f"bearer token file (default: ${TOKEN_ENV})")
     p.add_argument("--log-level", default=_env("LOG_LEVEL", "info"), choices=LOG_LEVELS)

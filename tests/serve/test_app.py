@@ -5,12 +5,14 @@ from __future__ import annotations
 import base64
 import io
 import json
+import logging
+import time
 
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.serve.helpers import DIM, Deployment, exact_top_k
+from tests.serve.helpers import DIM, Deployment, exact_top_k, image_deployment, png, request_count
 from tests.store.helpers import unit_vectors
 from upgradeflow.serve.requests import Limits
 from upgradeflow.serve.service import ServeSettings, build_service
@@ -137,24 +139,7 @@ def _png(pixels: np.ndarray) -> str:
 
 
 def test_raw_images_are_embedded_with_the_query_model(tmp_path):
-    import torch
-
-    from tests.store.helpers import write_embeddings
-    from upgradeflow.backfill.extraction import embed_batch
-    from upgradeflow.models.checkpoint import save_model
-    from upgradeflow.models.config import ModelConfig
-    from upgradeflow.models.embedder import EmbeddingModel
-
-    torch.manual_seed(0)
-    model = EmbeddingModel(ModelConfig(width=8, depth=2, embedding_dim=DIM, image_size=12))
-    checkpoint = save_model(model, tmp_path / "model.pt")
-    images = np.random.default_rng(0).integers(0, 256, size=(300, 12, 12), dtype=np.uint8)
-    deployment = Deployment(tmp_path, rows=300, shard_rows=100)
-    path = write_embeddings(tmp_path / "g.parquet", 300, vectors=embed_batch(model.eval(), images))
-    from upgradeflow.store.importer import import_tables
-
-    import_tables(deployment.gallery, path, version="v1", shard_rows=100, progress=False)
-    deployment.build_and_swap("v1")
+    deployment, checkpoint, images = image_deployment(tmp_path)
     client, _ = service(deployment, model=str(checkpoint))
 
     response = client.post("/search", json={"images": [_png(images[7]), _png(images[123])], "k": 3})
@@ -167,3 +152,134 @@ def test_raw_images_are_embedded_with_the_query_model(tmp_path):
     assert wrong_size.status_code == 422 and "is 10x10, the model takes 12x12" in wrong_size.json()["error"]
     garbage = client.post("/search", json={"images": ["not base64!"]})
     assert garbage.status_code == 422 and "not a base64-encoded image file" in garbage.json()["error"]
+
+
+def _count(client: TestClient, endpoint: str, status: int) -> float:
+    return request_count(client.get("/metrics").text, endpoint, status)
+
+
+@pytest.mark.parametrize("body", ["[" * 2000, '{"a":' * 1500], ids=["arrays", "objects"])
+def test_deeply_nested_json_is_a_counted_400_not_a_recursion_error(deployment, body):
+    client, _ = service(deployment)
+    response = client.post("/search", content=body, headers={"content-type": "application/json"})
+    assert response.status_code == 400, response.text
+    assert "nested deeper than" in response.json()["error"]
+    assert _count(client, "/search", 400) == 1
+
+
+@pytest.mark.parametrize("value", [1e200, -1e200, 3.5e38], ids=["1e200", "-1e200", "over-float32"])
+def test_values_outside_float32_are_refused_not_zeroed(deployment, value):
+    client, _ = service(deployment)
+    response = client.post("/search", json=_vector(vectors=[[value] * DIM]))
+    assert response.status_code == 422, response.text
+    assert "outside float32's range" in response.json()["error"]
+
+
+def test_large_finite_values_are_normalised_exactly(deployment):
+    client, _ = service(deployment)
+    queries = unit_vectors(2, DIM, seed=4)
+    response = client.post("/search", json={"vectors": (queries * 1e30).tolist(), "k": 5})
+    assert response.status_code == 200, response.text
+    assert [[hit["id"] for hit in row] for row in response.json()["results"]] == exact_top_k(
+        deployment.vectors["v1"], queries, 5
+    )[1]
+
+
+@pytest.fixture(scope="module")
+def image_service(tmp_path_factory) -> TestClient:
+    deployment, checkpoint, _ = image_deployment(tmp_path_factory.mktemp("images"))
+    return service(deployment, model=str(checkpoint), limits=Limits(max_body_bytes=1 << 20))[0]
+
+
+def _post_png(client: TestClient, data: bytes):
+    return client.post("/search", json={"images": [base64.b64encode(data).decode()]})
+
+
+def test_an_image_declaring_20000x20000_pixels_is_a_422(image_service):
+    response = _post_png(image_service, png(20000, 20000, rows=100))
+    assert response.status_code == 422, response.text
+    assert response.json() == {"error": "images[0]: is 20000x20000, the model takes 12x12"}
+
+
+def test_image_dimensions_are_checked_from_the_header_before_decoding(image_service):
+    # The pixel data stops after two rows: decoding would fail on the truncated data, so
+    # an answer naming the declared size shows the size was read from the header alone.
+    response = _post_png(image_service, png(4000, 4000, rows=2))
+    assert response.status_code == 422, response.text
+    assert response.json() == {"error": "images[0]: is 4000x4000, the model takes 12x12"}
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [(png(12, 12, rows=3), "cannot be decoded"), (b"GIF89a" + bytes(40), "not a PNG or JPEG file")],
+    ids=["truncated-png", "gif"],
+)
+def test_undecodable_images_are_a_422_naming_the_problem(image_service, data, message):
+    response = _post_png(image_service, data)
+    assert response.status_code == 422, response.text
+    assert response.json()["error"].startswith("images[0]: ") and message in response.json()["error"]
+
+
+def test_an_unhandled_error_is_a_counted_500_logged_on_one_line(deployment):
+    from upgradeflow.serve.logs import JsonLines
+
+    app, live = build_service(deployment.store, ServeSettings(gallery="g", index="g"))
+    live.refresh()
+
+    @app.get("/fails")
+    async def fails() -> None:  # a handler failing the way a bug would
+        raise RuntimeError("first line of the failure\nsecond line")
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonLines())
+    logger = logging.getLogger("upgradeflow.serve")
+    logger.addHandler(handler)
+    try:
+        response = TestClient(app).get("/fails")
+    finally:
+        logger.removeHandler(handler)
+    assert response.status_code == 500 and response.json() == {"error": "internal error"}
+    assert _count(TestClient(app), "other", 500) == 1
+    (line,) = [line for line in stream.getvalue().splitlines() if '"status": 500' in line]
+    entry = json.loads(line)
+    assert entry["level"] == "error" and entry["path"] == "/fails"
+    assert entry["error"] == "RuntimeError: first line of the failure"
+    assert "Traceback" not in stream.getvalue() and "second line" not in stream.getvalue()
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data"])
+def test_a_body_that_is_not_declared_json_is_a_415(deployment, content_type):
+    client, _ = service(deployment)
+    response = client.post("/search", content=json.dumps(_vector()), headers={"content-type": content_type})
+    assert response.status_code == 415, response.text
+    assert response.json() == {"error": f"content-type must be application/json, got '{content_type}'"}
+    json_utf8 = {"content-type": "application/json; charset=utf-8"}
+    assert client.post("/search", content=json.dumps(_vector()), headers=json_utf8).status_code == 200
+
+
+def test_readyz_reveals_no_configuration_when_a_load_fails(deployment):
+    (deployment.store.root / "indexes/g/versions/v1.flat/shards/shard-00000.faiss").unlink()
+    client, live = service(deployment, token=TOKEN)
+    assert live.error is not None and str(deployment.store.root) in live.error.message
+    ready = client.get("/readyz")
+    assert ready.status_code == 503
+    assert ready.json() == {"error": "not ready: loading the live index failed (details in /status)"}
+    status = client.get("/status", headers={"Authorization": f"Bearer {TOKEN}"}).json()
+    assert "shard-00000.faiss is missing" in status["last_error"]["message"]  # behind the token
+
+
+def test_readyz_reveals_no_configuration_when_polling_fails(deployment):
+    (deployment.store.root / "indexes/g/CURRENT").write_text("{not a pointer")
+    app, live = build_service(deployment.store, ServeSettings(gallery="g", index="g", poll_seconds=0.05))
+    live.start()
+    try:
+        deadline = time.monotonic() + 10
+        while live.error is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+    finally:
+        live.stop()
+    assert live.error is not None and deployment.store.uri in live.error.message
+    ready = TestClient(app).get("/readyz")
+    assert ready.status_code == 503
+    assert ready.json() == {"error": "not ready: loading the live index failed (details in /status)"}

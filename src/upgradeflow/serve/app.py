@@ -2,7 +2,9 @@
 
 Every answer comes from one snapshot of the live view (``serve.live``). Refusals are a
 4xx with ``{"error": "<one line>"}``; the service never writes to storage. With a token
-configured, every endpoint but the two health probes needs ``Authorization: Bearer``.
+configured, every endpoint but the two health probes needs ``Authorization: Bearer``,
+and those two reveal nothing of the configuration. A failure inside the service is a
+500 that is counted in ``/metrics`` and logged as one line like every other answer.
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from upgradeflow.errors import UserInputError
+from upgradeflow.serve.body import check_media_type, load_json, read_body
 from upgradeflow.serve.live import LiveView
+from upgradeflow.serve.logs import describe_error
 from upgradeflow.serve.metrics import ServiceMetrics
 from upgradeflow.serve.query_model import decode_images
 from upgradeflow.serve.requests import Limits, RequestError, SearchRequest, parse_search, query_matrix
@@ -32,21 +36,22 @@ log = logging.getLogger("upgradeflow.serve")
 
 
 def _error(status: int, message: str) -> JSONResponse:
-    return JSONResponse({"error": message}, status_code=status)
+    # A refusal sent before the body was read whole ends the connection: what is left of
+    # the body would otherwise be read as the next request.
+    headers = {"connection": "close"} if status in (408, 413) else None
+    return JSONResponse({"error": message}, status_code=status, headers=headers)
 
 
-async def _body(request: Request, limit: int) -> bytes:
-    """The body, refused as soon as it passes ``limit`` bytes (declared or streamed)."""
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise RequestError(413, f"body of {declared} bytes is over the limit of {limit}")
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise RequestError(413, f"body is over the limit of {limit} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
+async def _authorised(request: Request, call_next, token: str | None) -> Response:
+    """The endpoint's answer, or a 401 when a token is configured and not given."""
+    if token is None or request.url.path in OPEN_PATHS:
+        return await call_next(request)
+    given = request.headers.get("authorization", "")
+    if not given.startswith("Bearer "):
+        return _error(401, "missing bearer token (Authorization: Bearer <token>)")
+    if not hmac.compare_digest(given[len("Bearer ") :].encode(), token.encode()):
+        return _error(401, "wrong bearer token")
+    return await call_next(request)
 
 
 def _queries(request: SearchRequest, snapshot: Snapshot) -> np.ndarray:
@@ -82,32 +87,22 @@ def create_app(
     async def guard_and_measure(request: Request, call_next):
         started = time.perf_counter()
         path = request.url.path
-        if token is not None and path not in OPEN_PATHS:
-            given = request.headers.get("authorization", "")
-            if not given.startswith("Bearer "):
-                response = _error(401, "missing bearer token (Authorization: Bearer <token>)")
-            elif not hmac.compare_digest(given[len("Bearer ") :].encode(), token.encode()):
-                response = _error(401, "wrong bearer token")
-            else:
-                response = await call_next(request)
-        else:
-            response = await call_next(request)
+        failure = None
+        try:
+            response = await _authorised(request, call_next, token)
+        except Exception as error:  # a bug or a broken dependency: still one counted line
+            failure = describe_error(error)
+            response = _error(500, "internal error")
         elapsed = time.perf_counter() - started
         endpoint = path if path in ENDPOINTS else "other"
         metrics.requests.labels(endpoint, str(response.status_code)).inc()
         metrics.latency.labels(endpoint).observe(elapsed)
-        if endpoint not in OPEN_PATHS:
-            log.info(
-                "request",
-                extra={
-                    "fields": {
-                        "method": request.method,
-                        "path": path,
-                        "status": response.status_code,
-                        "ms": round(elapsed * 1000, 2),
-                    }
-                },
-            )
+        status, ms = response.status_code, round(elapsed * 1000, 2)
+        fields = {"method": request.method, "path": path, "status": status, "ms": ms}
+        if failure is not None:
+            log.error("request failed", extra={"fields": {**fields, "error": failure}})
+        elif endpoint not in OPEN_PATHS:
+            log.info("request", extra={"fields": fields})
         return response
 
     @app.exception_handler(RequestError)
@@ -120,7 +115,9 @@ def create_app(
 
     @app.post("/search")
     async def search(request: Request) -> JSONResponse:
-        parsed = parse_search(await _body(request, limits.max_body_bytes), limits)
+        check_media_type(request.headers.get("content-type"))
+        body = await read_body(request, limits.max_body_bytes, limits.body_seconds)
+        parsed = parse_search(load_json(body), limits)
         snapshot = live.snapshot  # taken once: the whole answer comes from this version
         if snapshot is None:
             raise RequestError(503, "no index version loaded yet")
@@ -133,9 +130,9 @@ def create_app(
     @app.get("/readyz")
     async def readyz() -> JSONResponse:
         snapshot = live.snapshot
-        if snapshot is None:
-            reason = live.error.message if live.error else "no index version loaded yet"
-            return _error(503, reason)
+        if snapshot is None:  # the reason names the store and its keys: /status, behind the token, has it
+            failed = "loading the live index failed (details in /status)"
+            return _error(503, f"not ready: {failed if live.error else 'no index version loaded yet'}")
         return JSONResponse({"ready": True, "index_version": snapshot.index_version})
 
     @app.get("/status")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,6 +22,7 @@ class Limits:
     max_k: int = 1000
     max_batch: int = 64
     max_body_bytes: int = 1 << 20
+    body_seconds: float = 30.0  # to receive a whole body
 
 
 class SearchRequest(BaseModel):
@@ -35,15 +35,8 @@ class SearchRequest(BaseModel):
     k: int = 10
 
 
-def _reject_constant(name: str) -> float:
-    raise RequestError(422, f"{name} is not allowed: vectors must be finite numbers")
-
-
-def parse_search(body: bytes, limits: Limits) -> SearchRequest:
-    try:
-        payload = json.loads(body, parse_constant=_reject_constant)
-    except (ValueError, UnicodeDecodeError) as error:
-        raise RequestError(400, f"body is not valid JSON ({error})") from None
+def parse_search(payload: object, limits: Limits) -> SearchRequest:
+    """The decoded body (``serve.body.load_json``) as a search, within ``limits``."""
     if not isinstance(payload, dict):
         raise RequestError(422, "body must be a JSON object with 'vectors' or 'images', and 'k'")
     try:
@@ -64,8 +57,16 @@ def parse_search(body: bytes, limits: Limits) -> SearchRequest:
     return request
 
 
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
 def query_matrix(vectors: list[list[float]], dimension: int) -> np.ndarray:
-    """L2-normalised float32 queries [N, d]: search is by cosine similarity."""
+    """L2-normalised float32 queries [N, d]: search is by cosine similarity.
+
+    Values must be finite float32 numbers. The norm is taken in float64, where squares
+    of float32 values cannot overflow, so a vector of large values is normalised
+    exactly instead of being divided by an infinite norm into zeros.
+    """
     for position, vector in enumerate(vectors):
         if len(vector) != dimension:
             raise RequestError(
@@ -74,6 +75,11 @@ def query_matrix(vectors: list[list[float]], dimension: int) -> np.ndarray:
     queries = np.asarray(vectors, dtype=np.float64)
     if not np.isfinite(queries).all():
         raise RequestError(422, "vectors must be finite numbers")
+    outside = np.abs(queries).max(axis=1) > FLOAT32_MAX
+    if outside.any():
+        raise RequestError(
+            422, f"vectors[{int(np.flatnonzero(outside)[0])}] has values outside float32's range (±{FLOAT32_MAX:.4g})"
+        )
     norms = np.linalg.norm(queries, axis=1, keepdims=True)
     if (norms == 0).any():
         raise RequestError(422, f"vectors[{int(np.flatnonzero(norms[:, 0] == 0)[0])}] is all zeros")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass, field
 
 from fastapi import FastAPI
@@ -27,10 +28,18 @@ class ServeSettings:
     limits: Limits = field(default_factory=Limits)
     token: str | None = None
     search_threads: int = 1
+    header_seconds: float = 10.0  # for a request's headers to arrive (serve.connections)
 
     def __post_init__(self) -> None:
-        if self.poll_seconds <= 0 or self.retry_seconds <= 0:
-            raise UserInputError("--poll-seconds and --retry-seconds must be positive")
+        seconds = {
+            "--poll-seconds": self.poll_seconds,
+            "--retry-seconds": self.retry_seconds,
+            "--header-timeout": self.header_seconds,
+            "--body-timeout": self.limits.body_seconds,
+        }
+        for option, value in seconds.items():
+            if not 0 < value < math.inf:  # NaN fails too
+                raise UserInputError(f"{option} must be positive and finite, got {value:g}")
         limits = self.limits
         if min(limits.max_k, limits.max_batch, limits.max_body_bytes, self.search_threads) < 1:
             raise UserInputError("--max-k, --max-batch, --max-body-bytes and --search-threads must be >= 1")
