@@ -1,10 +1,12 @@
 """The query service (``upgradeflow serve``) as the chart deploys it: a Deployment and a
 Service behind serve.enabled, probes on the health endpoints of the container's port, the
-steps' storage root, settings and credentials, an optional bearer token from a Secret,
-and values outside the schema refused by lint."""
+steps' storage root, settings and credentials, a bearer token always (from a Secret the
+chart generates, or one named in the values), and values outside the schema refused by
+lint."""
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +54,7 @@ def test_nothing_of_the_service_when_disabled(rendered, tmp_path: Path) -> None:
     manifests = render(tmp_path, {"serve": {"enabled": False}})
     assert serve_objects(manifests) == []
     assert not [d for d in manifests if d["kind"] in ("Deployment", "Service")]
-    assert len(manifests) == len(rendered(None)) - 2  # the steps' objects stay
+    assert len(manifests) == len(rendered(None)) - 3  # Deployment, Service, token Secret; the steps' objects stay
 
 
 @pytest.mark.parametrize(("values", "port"), [(None, 8000), ({"serve": {"port": 9000}}, 9000)], ids=["8000", "9000"])
@@ -136,17 +138,35 @@ def test_pods_get_the_steps_settings_and_credentials(rendered, values: Path | No
     assert spec["automountServiceAccountToken"] is False
 
 
-def test_token_comes_from_the_named_secret_only_when_configured(rendered, tmp_path: Path) -> None:
-    default = container(find(rendered(None), "Deployment", "-serve"))
-    assert TOKEN_ENV not in {e["name"] for e in default.get("env", [])}
+def token_source(deployment: dict[str, Any]) -> dict[str, str]:
+    """The secretKeyRef the service's bearer token comes from."""
+    (token,) = [e for e in container(deployment).get("env", []) if e["name"] == TOKEN_ENV]
+    return token["valueFrom"]["secretKeyRef"]
+
+
+def test_default_values_require_a_token_from_a_generated_secret(rendered) -> None:
+    manifests = rendered(None)
+    source = token_source(find(manifests, "Deployment", "-serve"))
+    secret = find(manifests, "Secret", "-serve-token")
+    assert source == {"name": secret["metadata"]["name"], "key": "token"}
+    token = base64.b64decode(secret["data"]["token"]).decode()
+    assert len(token) >= 32 and token.isalnum()
+    assert helm_check.validate([secret]) == []
+    assert "--token" not in " ".join(container(find(manifests, "Deployment", "-serve"))["command"])
+
+
+def test_a_named_secret_replaces_the_generated_one(rendered, tmp_path: Path) -> None:
     values = {"serve": {"token": {"secretName": "search-token", "secretKey": "bearer"}}}
-    configured = container(find(render(tmp_path, values), "Deployment", "-serve"))
-    (token,) = [e for e in configured["env"] if e["name"] == TOKEN_ENV]
-    assert token == {"name": TOKEN_ENV, "valueFrom": {"secretKeyRef": {"name": "search-token", "key": "bearer"}}}
-    assert "--token" not in " ".join(configured["command"])  # never on the command line
-    production = container(find(rendered(PRODUCTION), "Deployment", "-serve"))
-    (token,) = [e for e in production["env"] if e["name"] == TOKEN_ENV]
-    assert token["valueFrom"]["secretKeyRef"]["name"] == "upgradeflow-serve-token"
+    configured = render(tmp_path, values)
+    assert token_source(find(configured, "Deployment", "-serve")) == {"name": "search-token", "key": "bearer"}
+    assert not [d for d in configured if d["kind"] == "Secret"]  # the chart creates none
+    production = rendered(PRODUCTION)
+    assert token_source(find(production, "Deployment", "-serve"))["name"] == "upgradeflow-serve-token"
+    assert not [d for d in production if d["kind"] == "Secret"]
+
+
+def test_no_token_secret_without_the_service(tmp_path: Path) -> None:
+    assert not [d for d in render(tmp_path, {"serve": {"enabled": False}}) if d["kind"] == "Secret"]
 
 
 @pytest.mark.parametrize("values", VALUES.values(), ids=VALUES.keys())

@@ -85,6 +85,11 @@ app.kubernetes.io/component: serve
 app.kubernetes.io/component: serve
 {{- end }}
 
+{{/* The Secret holding the bearer token: the one named in the values, or the generated one. */}}
+{{- define "upgradeflow.serveTokenSecret" -}}
+{{- default (printf "%s-serve-token" (include "upgradeflow.fullname" .)) .Values.serve.token.secretName }}
+{{- end }}
+
 {{- define "upgradeflow.serveImage" -}}
 {{- printf "%s:%s" .Values.image.repository (default .Values.image.tag .Values.serve.imageTag) }}
 {{- end }}
