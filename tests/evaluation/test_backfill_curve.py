@@ -44,3 +44,16 @@ def test_fraction_reaching_interpolates_between_steps():
 def test_largest_drop_sees_a_dip():
     curve = {"fractions": [0.0, 0.5, 1.0], "map@100": [60.0, 55.0, 90.0]}
     assert summarise_curve(curve, 60.0, 90.0)["largest_drop"] == 5.0
+
+
+def test_per_query_ap_averages_to_the_curve():
+    labels, new, old = spaces()
+    queries, gallery = np.arange(0, len(labels), 6), np.setdiff1d(np.arange(len(labels)), np.arange(0, len(labels), 6))
+    old_ranks = positive_ranks(old[queries], labels[queries], old[gallery], labels[gallery])
+    order = np.random.default_rng(0).permutation(len(gallery))
+    curve = backfill_curve(
+        new[queries], old[queries], new[gallery], old[gallery], labels[queries], labels[gallery],
+        order, top1_correct(old_ranks), per_query=True,
+    )  # fmt: skip
+    assert curve["ap@100"].shape == (11, len(queries))
+    np.testing.assert_allclose(100 * curve["ap@100"].mean(axis=1), curve["map@100"], atol=1e-3)

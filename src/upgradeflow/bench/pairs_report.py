@@ -63,8 +63,10 @@ def _curve_row(name: str, curve: dict) -> str:
 
 def _policy_row(name: str, curve: dict) -> str:
     reach = curve["fraction_to_95pct"]
+    bound = curve["held_out"].get(curve["scale"], {}).get("excess_drop_bound")
     return (
-        f"| {name} | {curve['scale']} | {'yes' if curve['servable'] else '**no**'} | {curve['auc']:.1f} | "
+        f"| {name} | {curve['scale']} | {_number(bound, 2)} | "
+        f"{'yes' if curve['servable'] else '**no**'} | {curve['auc']:.1f} | "
         f"{_number(curve['normalised_auc'], 3)} | {curve['largest_drop']:.2f} | {curve['excess_drop']:.2f} | "
         f"{'yes' if curve['meets_no_drop'] else '**no**'} | {'never' if reach is None else f'{reach:.2f}'} |"
     )
@@ -75,11 +77,13 @@ def _policies(result: dict) -> list[str]:
         "",
         "Serving policies during a backfill. Each takes the score scale whose curve on held-out train rows "
         "drops least; servable: no held-out step drops more than 0.5 mAP@100 beyond the curve's own trend "
-        "(a curve that must end below its start may fall by its share of that decline each step). "
-        "Meets: the same on the evaluated rows.",
+        "(a curve that must end below its start may fall by its share of that decline each step), at the 95th "
+        "percentile of a bootstrap over the held-out queries (held-out bound). Meets: no such drop on the "
+        "evaluated rows. A policy that is not servable is shown for comparison only and never recommended.",
         "",
-        "| policy | scale | servable | AUC | norm. AUC | largest drop | beyond trend | meets | to 95% |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| policy | scale | held-out bound | servable | AUC | norm. AUC | largest drop | beyond trend | meets | "
+        "to 95% |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name, curve in result["policies"].items():
         lines.append(_policy_row(name, curve))
@@ -90,6 +94,12 @@ def _policies(result: dict) -> list[str]:
         norm = result["policies"][best]["normalised_auc"]
         shown = "none: new/new does not beat old/old" if norm is None else f"{norm:.3f}"
         lines += ["", f"**Recommended policy: `{best}`** (normalised AUC {shown} on the evaluated rows)."]
+        chosen = result["policies"][best]
+        if chosen["rest"] == "rho" or chosen["scale"] != "raw":
+            lines.append(
+                f"`upgradeflow serve` merges an evolved gallery's raw scores only: this policy (rest {chosen['rest']}, "
+                f"{chosen['scale']} scores) needs a service that applies its calibration."
+            )
         if best == "old-until-swap":
             lines.append(
                 "No policy that serves during the backfill beats the old system on the held-out rows: keep the old "

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from upgradeflow.backfill.calibration import ScoreCalibration
-from upgradeflow.evaluation.metrics import metrics_from_ranks, negative_flip_rate, top1_correct
+from upgradeflow.evaluation.metrics import average_precision, metrics_from_ranks, negative_flip_rate, top1_correct
 from upgradeflow.evaluation.ranking import score_ranks
 
 FRACTIONS = tuple(round(0.1 * i, 1) for i in range(11))
@@ -31,10 +31,13 @@ def backfill_curve(
     new_calibration: ScoreCalibration | None = None,
     rest_calibration: ScoreCalibration | None = None,
     excluded: np.ndarray | None = None,
+    per_query: bool = False,
 ) -> dict:
     """mAP@100, top-1 and negative flips (against the old system's top-1) per fraction;
     the calibrations put both parts' scores on one scale before merging. ``excluded``
-    leaves each query's own gallery row out (a set searching itself).
+    leaves each query's own gallery row out (a set searching itself). ``per_query`` adds
+    ``ap@100``: each answered query's AP@100 per fraction (fractions x queries, as
+    fractions of one), from which the uncertainty of the curve can be resampled.
 
     Both parts are scored against every gallery item once; each fraction then takes the
     backfilled items' scores from the new part, so a curve costs two products, not one
@@ -42,6 +45,7 @@ def backfill_curve(
     new_scores = (new_calibration or ScoreCalibration())(new_queries @ np.asarray(new_gallery).T)
     rest_scores = (rest_calibration or ScoreCalibration())(rest_queries @ np.asarray(rest_gallery).T)
     curve: dict[str, list] = {"fractions": list(fractions), "map@100": [], "top1": [], "negative_flip_rate": []}
+    per_query_ap = []
     for fraction in fractions:
         done = order[: round(fraction * len(order))]
         merged = rest_scores.copy()
@@ -51,6 +55,10 @@ def backfill_curve(
         curve["map@100"].append(round(metrics.map_at_100, 3))
         curve["top1"].append(round(metrics.top1, 3))
         curve["negative_flip_rate"].append(round(negative_flip_rate(old_correct, top1_correct(ranks)), 3))
+        if per_query:
+            per_query_ap.append([average_precision(r, 100) for r in ranks if len(r)])
+    if per_query:
+        return curve | {"ap@100": np.asarray(per_query_ap)}
     return curve
 
 
