@@ -4,8 +4,8 @@ A local store gets a gallery of ``--rows`` x 128-d vectors (8 shards) whose item
 raw images, a live flat index over it, and an evolved version staged beside it. Then
 ``upgradeflow serve`` runs as its own process on loopback, ``--clients`` threads search
 it (k=10, one query per request) for ``--seconds``, and meanwhile the command line
-commits the evolved gallery, builds and swaps its index, runs two backfill steps with a
-real model, rolls the index back, and finally tries to swap to an index with a corrupt
+commits the evolved gallery, builds and swaps its index, runs and publishes two backfill
+steps with a real model, rolls the index back, and finally tries to swap to an index with a corrupt
 shard, which ``index swap`` refuses before the pointer moves.
 
 Afterwards every answer is recomputed exactly from the version it names (the index
@@ -218,13 +218,19 @@ def operator(base: str, world: dict, work: Path, log: list[dict], start_at: floa
             lambda s: s["index"]["version"] == "v2.flat",
         ),
         (
-            "backfill shard 0",
-            lambda: run_cli(*backfill, "--shard", "0"),
+            "backfill and publish shard 0",
+            lambda: (
+                run_cli(*backfill, "--shard", "0"),
+                run_cli("gallery", "publish-backfill", NAME, *where, "v2.backfill", "--shard", "0"),
+            ),
             lambda s: (s["backfill"] or {}).get("shards_done") == [0],
         ),
         (
-            "backfill shard 1",
-            lambda: run_cli(*backfill, "--shard", "1"),
+            "backfill and publish shard 1",
+            lambda: (
+                run_cli(*backfill, "--shard", "1"),
+                run_cli("gallery", "publish-backfill", NAME, *where, "v2.backfill", "--shard", "1"),
+            ),
             lambda s: (s["backfill"] or {}).get("shards_done") == [0, 1],
         ),
         (

@@ -1,6 +1,8 @@
 """Step 7b (mapped): re-extract a lane of backfill shards from their sources with the
-new model, in the planned order. Each shard is recorded as it finishes, so the
-backfilled fraction grows as lanes progress; a retried lane skips its finished shards."""
+new model, in the planned order. Each shard is recorded as it finishes and then
+published (checked, then named in the gallery's backfill marker by a conditional
+write), so searches merge it and the backfilled fraction grows as lanes progress; a
+retried lane skips its finished shards and publishes them again, which changes nothing."""
 
 from __future__ import annotations
 
@@ -27,6 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
 def work(args: argparse.Namespace) -> dict:
     from upgradeflow.backfill.extraction import backfill_shard
     from upgradeflow.backfill.progress import backfill_progress
+    from upgradeflow.backfill.publication import publish_backfill
     from upgradeflow.data.sources import SourceResolver
     from upgradeflow.runtime import configure_torch
     from upgradeflow.upgrade.shard_plan import parse_shards
@@ -42,6 +45,7 @@ def work(args: argparse.Namespace) -> dict:
     written = []
     for position, index in enumerate(shards):
         _, worked = backfill_shard(gallery, target.target, index, model, resolver, progress=not args.no_progress)
+        publish_backfill(gallery, target.target, [index])
         if worked:
             written.append(index)
         if position == 0:

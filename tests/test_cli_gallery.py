@@ -99,7 +99,10 @@ def test_missing_bucket_names_bucket_and_endpoint(capsys, s3_environment):
 
 
 def test_backfill_from_the_command_line(capsys, tmp_path):
+    import torch
+
     from tests.backfill.helpers import evolved_gallery, image_dataset, tiny_model
+    from upgradeflow.backfill.publication import BackfillMarker, published_marker
     from upgradeflow.models.checkpoint import save_model
     from upgradeflow.store.gallery import Gallery
     from upgradeflow.store.location import open_store
@@ -119,6 +122,19 @@ def test_backfill_from_the_command_line(capsys, tmp_path):
     assert (summary["fraction"], summary["order"], summary["committed"]) == (0.25, "worst-first", False)
     listing = run(capsys, "gallery", "list", "g", "--store", store)[1]
     assert "backfilled 25.0% (1/4 shards, worst-first order)" in listing
+    gallery = Gallery(open_store(store), "g")
+    assert published_marker(gallery) is None  # written, staged, searched by no one
+
+    status, out, _ = run(capsys, "gallery", "publish-backfill", "g", summary["to"], "--store", store)
+    assert status == 0 and json.loads(out)["shards_done"] == [0]
+    assert published_marker(gallery) == BackfillMarker(evolved, summary["to"], (0,))
+    broken = tiny_model(3)
+    with torch.no_grad():
+        next(broken.parameters()).fill_(float("nan"))
+    nan_model = save_model(broken, tmp_path / "nan.pt")
+    status, _, err = run(capsys, "gallery", "backfill", "g", "--model", str(nan_model), "--shard", "0", *s)
+    assert status != 0 and len(err.strip().splitlines()) == 1
+    assert published_marker(gallery) == BackfillMarker(evolved, summary["to"], (0,))  # a failed run moves nothing
 
     for args, message in [
         (["--order", "random"], "already planned in worst-first order"),

@@ -154,6 +154,18 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_publish_backfill(args: argparse.Namespace) -> int:
+    from upgradeflow.backfill.progress import backfill_progress
+    from upgradeflow.backfill.publication import publish_backfill
+
+    gallery = open_gallery(args)
+    marker = publish_backfill(gallery, args.version, args.shard)
+    done = gallery.finished_shards(args.version, gallery.shard_record_keys(args.version, marker.shards))
+    state = backfill_progress(gallery, args.version, done).to_dict()
+    print(json.dumps({"gallery": gallery.name, "from": marker.source, "to": marker.target, **state}))
+    return 0
+
+
 def default_data_dir() -> Path:
     return Path(os.environ.get("UPGRADEFLOW_DATA", "data"))
 
@@ -198,7 +210,12 @@ def add_gallery_parser(commands: argparse._SubParsersAction) -> None:
     add_threads(p)
     p.add_argument("--no-progress", action="store_true")
 
-    p = sub("backfill", "re-extract a version from its sources with a new model, in a stored order", cmd_backfill)
+    p = sub(
+        "backfill",
+        "re-extract a version from its sources with a new model, in a stored order, into a staged version "
+        "(searched only once published)",
+        cmd_backfill,
+    )
     p.add_argument("--model", required=True, help="models:/NAME@ALIAS, models:/NAME/VERSION or a checkpoint .pt")
     p.add_argument("--from", dest="source_version", help="version to backfill (default: the live one)")
     p.add_argument("--shard", type=non_negative_int, help="one backfill shard (a mapped task); default: all")
@@ -216,3 +233,13 @@ def add_gallery_parser(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--batch-rows", type=positive_int, default=2048, help="images per model call")
     add_threads(p)
     p.add_argument("--no-progress", action="store_true")
+
+    p = sub(
+        "publish-backfill",
+        "let searches merge a backfill's finished shards (a backfill is never searched before this)",
+        cmd_publish_backfill,
+    )
+    p.add_argument("version", help="the backfill's staged version")
+    p.add_argument(
+        "--shard", type=non_negative_int, action="append", help="a shard to publish (repeatable); default: all finished"
+    )

@@ -25,6 +25,7 @@ from upgradeflow.index.sharded import IndexCatalog
 from upgradeflow.store.gallery import Gallery
 from upgradeflow.store.importer import import_tables
 from upgradeflow.store.local import LocalStore
+from upgradeflow.store.object_store import ObjectStore
 from upgradeflow.store.shard_format import shard_schema
 
 DIM = 16
@@ -33,9 +34,9 @@ DIM = 16
 class Deployment:
     """What a pipeline leaves in a store: gallery versions, index versions, pointers."""
 
-    def __init__(self, root: Path, rows: int = 600, shard_rows: int = 200) -> None:
+    def __init__(self, root: Path, rows: int = 600, shard_rows: int = 200, store: ObjectStore | None = None) -> None:
         self.root = root
-        self.store = LocalStore(root / "store")
+        self.store = store or LocalStore(root / "store")
         self.gallery = Gallery(self.store, "g")
         self.catalog = IndexCatalog(self.store, "g")
         self.vectors: dict[str, np.ndarray] = {}

@@ -9,6 +9,8 @@ import pytest
 
 from tests.serve.helpers import DIM, Deployment, exact_top_k
 from tests.store.helpers import unit_vectors
+from upgradeflow.backfill.publication import publish_backfill
+from upgradeflow.errors import UserInputError
 from upgradeflow.serve.live import LiveView
 
 
@@ -72,14 +74,11 @@ def test_during_a_backfill_search_merges_the_backfilled_rows_with_the_rest(deplo
     old = deployment.vectors["v1"]
     new = unit_vectors(len(old), DIM, seed=5)
     deployment.plan_backfill("v1", "v1.backfill")
-    assert live.refresh() is True  # planned, nothing finished: shown at 0%, searched as before
-    assert live.status()["backfill"]["fraction"] == 0
     queries = unit_vectors(20, DIM, seed=11)
-    assert live.snapshot.search(queries, 10)[1].tolist() == exact_top_k(old, queries, 10)[1]
-
     done: list[str] = []
     for shard, expected_fraction in [(0, 1 / 3), (2, 2 / 3)]:
         done += deployment.write_backfill_shard("v1.backfill", shard, new)
+        publish_backfill(deployment.gallery, "v1.backfill", [shard])
         assert live.refresh() is True
         status = live.status()
         assert status["backfilled_fraction"] == pytest.approx(expected_fraction)
@@ -95,11 +94,33 @@ def test_during_a_backfill_search_merges_the_backfilled_rows_with_the_rest(deplo
         assert len({i for row in ids.tolist() for i in row}) > 10
 
 
-def test_a_backfill_of_another_gallery_version_is_not_merged(deployment):
+def test_a_backfill_changes_no_answer_until_it_is_published(deployment):
     live = live_view(deployment)
-    deployment.commit("v2", seed=2)  # the backfill fills v2, the index serves v1
+    live.refresh()
+    queries = unit_vectors(20, DIM, seed=11)
+    served = live.snapshot.search(queries, 10)[1].tolist()
+    deployment.plan_backfill("v1", "v1.backfill")
+    deployment.write_backfill_shard("v1.backfill", 0, unit_vectors(600, DIM, seed=5))
+    deployment.write_backfill_shard("v1.backfill", 1, unit_vectors(600, DIM, seed=5))
+    assert live.refresh() is False
+    assert live.snapshot.backfill is None
+    assert live.snapshot.search(queries, 10)[1].tolist() == served
+
+    publish_backfill(deployment.gallery, "v1.backfill", [1])
+    assert live.refresh() is True
+    assert live.status()["backfill"]["shards_done"] == [1]  # only what was published
+
+
+def test_a_backfill_is_merged_only_into_the_version_it_fills(deployment):
+    live = live_view(deployment)
+    deployment.plan_backfill("v1", "v1.backfill")
+    deployment.write_backfill_shard("v1.backfill", 0, unit_vectors(600, DIM, seed=5))
+    deployment.commit("v2", seed=2)  # the gallery moves on to v2; the index still serves v1
     deployment.plan_backfill("v2", "v2.backfill")
-    deployment.write_backfill_shard("v2.backfill", 0, unit_vectors(600, DIM, seed=5))
+    deployment.write_backfill_shard("v2.backfill", 0, unit_vectors(600, DIM, seed=6))
+    with pytest.raises(UserInputError, match="only while the version it fills is live"):
+        publish_backfill(deployment.gallery, "v1.backfill")
+    publish_backfill(deployment.gallery, "v2.backfill")  # live in the gallery, not in the index
     live.refresh()
     assert live.snapshot.backfill is None
 

@@ -17,6 +17,7 @@ from upgradeflow.backfill.extraction import embed_batch, model_digest
 from upgradeflow.backfill.planning import BackfillRequest
 from upgradeflow.backfill.planning import plan_backfill as plan
 from upgradeflow.backfill.progress import backfill_progress
+from upgradeflow.backfill.publication import BackfillMarker, published_marker
 from upgradeflow.data.sources import SourceResolver
 from upgradeflow.index.sharded import IndexCatalog
 from upgradeflow.models.adapter import adapter_digest
@@ -65,9 +66,11 @@ def test_interrupted_lane_is_retried_and_the_backfill_swapped_in(deployment, cap
     with pytest.raises(InjectedFault):
         backfill_shard.main([*lane, "--shards", "0-1"])
     assert backfill_progress(gallery, target).fraction == 0.25  # shard 0 recorded before the fault
+    assert published_marker(gallery) == BackfillMarker(evolved, target, (0,))  # and published: searches merge it
     retried = step(backfill_shard, capsys, *lane, "--shards", "0-1")
     assert (retried["written"], retried["fraction"]) == ([1], 0.5)
     assert step(backfill_shard, capsys, *lane, "--shards", "2-3")["fraction"] == 1.0
+    assert published_marker(gallery).shards == (0, 1, 2, 3)
     assert gallery.pointer().current == evolved  # the evolved gallery serves until the swap
 
     index = ["--index", "g", "--index-kind", "flat"]

@@ -10,9 +10,8 @@ the version's staging plan, whose producer names the policy and the order's dige
 resumed backfill reads that file instead of recomputing it, and asking to resume with
 another policy or model is refused: a mixed order would put no one's worst items first.
 
-Planning also writes the gallery's ``BACKFILL`` marker (the version being backfilled
-and the one it fills), so a searching service finds the backfill in progress with one
-small read instead of listing every version.
+Planning stages only: nothing of a planned backfill is searched until its finished
+shards are published (``backfill.publication``).
 
 Ordering reads the whole gallery's ids (and, for the feature-based policies, its
 embeddings) into memory once; that is the bound on gallery size here.
@@ -20,7 +19,6 @@ embeddings) into memory once; that is the bound on gallery size here.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,11 +32,9 @@ from upgradeflow.backfill.residuals import adapter_residuals
 from upgradeflow.errors import UserInputError
 from upgradeflow.store.gallery import Gallery
 from upgradeflow.store.manifest import Plan
-from upgradeflow.store.object_store import join
 from upgradeflow.store.shard_format import embeddings_of, file_sha256
 
 ORDER_FILE = "order.parquet"
-MARKER = "BACKFILL"
 KIND = "backfill"
 
 
@@ -151,7 +147,6 @@ def plan_backfill(
     existing = gallery.plan(target_version)
     if existing is not None:
         _check_resume(gallery, target_version, existing, request, resume_policy)
-        _mark(gallery, existing.parent, target_version)
         return existing
     check_policy(request.policy)
     manifest = gallery.manifest(source_version)
@@ -191,25 +186,7 @@ def plan_backfill(
         "rows": rows,
     }
     gallery.stage(target_version, Plan(shards=-(-rows // shard_rows), parent=source_version, producer=producer))
-    _mark(gallery, source_version, target_version)
     return gallery.plan(target_version)
-
-
-def marker_key(gallery: Gallery) -> str:
-    return join(gallery.prefix, MARKER)
-
-
-def _mark(gallery: Gallery, source_version: str, target_version: str) -> None:
-    document = {"source": source_version, "target": target_version}
-    found = gallery.store.read_versioned(marker_key(gallery))
-    if found is None or json.loads(found[0]) != document:
-        gallery.store.write(marker_key(gallery), json.dumps(document).encode())
-
-
-def read_marker(data: bytes) -> tuple[str, str]:
-    """(source, target) of a ``BACKFILL`` marker's bytes."""
-    document = json.loads(data)
-    return document["source"], document["target"]
 
 
 def backfill_plan(gallery: Gallery, version: str) -> Plan:

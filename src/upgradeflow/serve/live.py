@@ -2,7 +2,7 @@
 
 One thread polls the index pointer, the gallery pointer and the gallery's ``BACKFILL``
 marker with their ETags (a conditional GET costs no body while nothing changed). When
-the live index version or the backfill's finished shards change, it loads the new state
+the live index version or the backfill's published shards change, it loads the new state
 beside the one being served and swaps one reference. A load that fails (a corrupt
 shard, a missing object, an unreachable store) leaves the served snapshot alone and is
 reported in ``/status`` and the metrics; it is retried when the pointer moves again or
@@ -20,8 +20,8 @@ from datetime import UTC, datetime
 
 import pyarrow as pa
 
-from upgradeflow.backfill.planning import marker_key, read_marker
 from upgradeflow.backfill.progress import backfill_progress
+from upgradeflow.backfill.publication import marker_key, read_marker
 from upgradeflow.errors import one_line
 from upgradeflow.index.sharded import IndexCatalog, ShardedIndex
 from upgradeflow.serve.backfill_part import BackfillPart, load_backfill_part
@@ -100,11 +100,12 @@ class LiveView:
         return self._gallery_pointer.value
 
     def _backfill_wanted(self, gallery_version: str) -> tuple[str, frozenset[str]] | None:
-        """The backfill of ``gallery_version`` in progress and its finished shard records."""
+        """The backfill of ``gallery_version`` in progress and its published shard records:
+        shards written but not published are never searched."""
         marker = self._marker.value
-        if marker is None or marker[0] != gallery_version:
+        if marker is None or marker.source != gallery_version:
             return None
-        return marker[1], self.gallery.finished_shard_keys(marker[1])
+        return marker.target, self.gallery.shard_record_keys(marker.target, marker.shards)
 
     def refresh(self) -> bool:
         """One poll; True when a new snapshot went live."""

@@ -79,6 +79,10 @@ class Gallery(VersionedSeries):
         watcher can tell whether a shard finished without reading any record."""
         return frozenset(k for k in self.store.list(self.version_key(version, "shards")) if k.endswith(".json"))
 
+    def shard_record_keys(self, version: str, indices: tuple[int, ...]) -> frozenset[str]:
+        """The record keys of shards ``indices`` of ``version``, as ``finished_shard_keys`` names them."""
+        return frozenset(self._shard_key(version, index, ".json") for index in indices)
+
     def finished_shards(self, version: str, keys: frozenset[str] | None = None) -> dict[int, ShardRecord]:
         """Records of the shards of ``version`` written so far (or those named by ``keys``),
         by index (its progress)."""
