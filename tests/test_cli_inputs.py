@@ -177,3 +177,14 @@ def test_a_refused_tracking_server_fails_at_once(capsys, tmp_path, restore_track
         uri = f"http://127.0.0.1:{closed.getsockname()[1]}"
     error = main_user_error(capsys, "status", "--store", str(tmp_path / "store"), "--tracking-uri", uri)
     assert error.startswith(f"upgradeflow: error: tracking URI '{uri}': cannot reach the tracking server"), error
+
+
+def test_backfill_from_a_registry_that_does_not_exist_creates_none(capsys, tmp_path, index_store, monkeypatch):
+    """Reading a model version must not create an empty MLflow database (and log its
+    creation) where none was."""
+    database = tmp_path / "mlflow.db"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{database}")
+    error = main_user_error(capsys, "gallery", "backfill", "g", "--model", "models:/glyphs@challenger",
+                            "--store", index_store, "--no-progress")  # fmt: skip
+    assert error == f"upgradeflow: error: {database}: no MLflow database (run the bootstrap DAG first)"
+    assert not database.exists()

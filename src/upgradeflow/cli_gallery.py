@@ -91,8 +91,17 @@ def cmd_rollback(args: argparse.Namespace) -> int:
 
 
 def cmd_gc(args: argparse.Namespace) -> int:
-    deleted = open_gallery(args).gc(args.keep)
-    print(f"{args.name}: deleted {len(deleted)} versions" + (f": {', '.join(deleted)}" if deleted else ""))
+    from upgradeflow.retention import collect_gallery
+
+    print(collect_gallery(open_gallery(args), args.keep, args.grace_hours).describe(args.name))
+    return 0
+
+
+def cmd_discard(args: argparse.Namespace) -> int:
+    from upgradeflow.retention import discard_staged
+
+    discard_staged(open_gallery(args), args.version)
+    print(f"{args.name}: discarded staged version {args.version}")
     return 0
 
 
@@ -127,11 +136,14 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     from upgradeflow.backfill.planning import BackfillRequest, plan_backfill
     from upgradeflow.backfill.progress import backfill_progress
     from upgradeflow.data.sources import SourceResolver
+    from upgradeflow.registry.tracking import read_tracking
     from upgradeflow.runtime import configure_torch
 
     configure_torch(args.threads)
     gallery = open_gallery(args)
     source = gallery.resolve(args.source_version)
+    if args.model.startswith("models:/"):
+        read_tracking(args.tracking_uri)
     model = load_embedding_model(args.model)
     digest = model_digest(model)
     target = args.to or f"{source}.backfill-{digest[:8]}"
@@ -198,8 +210,13 @@ def add_gallery_parser(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--no-verify", action="store_true", help="skip re-reading shards for checksums and duplicate ids")
     p.add_argument("--no-progress", action="store_true")
     sub("rollback", "make the previous live version live again", cmd_rollback)
-    p = sub("gc", "delete old committed versions", cmd_gc)
-    p.add_argument("--keep", type=int, required=True, help="newest committed versions to keep (plus live and previous)")
+    p = sub("gc", "delete versions nothing can reach, abandoned staged versions and leftovers", cmd_gc)
+    p.add_argument(
+        "--keep", type=int, required=True, help="versions kept behind the live one for rollback (at least 1)"
+    )
+    add_grace(p)
+    p = sub("discard", "delete a staged (never committed) version now", cmd_discard)
+    p.add_argument("version")
 
     p = sub("evolve", "transform shards of a version with an adapter into a new staged version", cmd_evolve)
     p.add_argument("--adapter", type=Path, required=True, help="adapter checkpoint (.pt beside its .json)")
@@ -217,6 +234,7 @@ def add_gallery_parser(commands: argparse._SubParsersAction) -> None:
         cmd_backfill,
     )
     p.add_argument("--model", required=True, help="models:/NAME@ALIAS, models:/NAME/VERSION or a checkpoint .pt")
+    p.add_argument("--tracking-uri", help="registry of models:/ URIs (default: $MLFLOW_TRACKING_URI or SQLite)")
     p.add_argument("--from", dest="source_version", help="version to backfill (default: the live one)")
     p.add_argument("--shard", type=non_negative_int, help="one backfill shard (a mapped task); default: all")
     p.add_argument("--to", help="target version (default: <from>.backfill-<model sha256 prefix>)")

@@ -5,7 +5,6 @@ gallery and index versions, and where to look in the MLflow UI."""
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from upgradeflow.cli_gallery import add_store_arguments, describe_pointer
 
@@ -42,15 +41,11 @@ def cmd_status(args: argparse.Namespace) -> int:
 
     from upgradeflow.errors import UserInputError
     from upgradeflow.index.sharded import IndexCatalog
-    from upgradeflow.registry.tracking import default_tracking_uri, use_tracking
+    from upgradeflow.registry.tracking import read_tracking
     from upgradeflow.store.gallery import Gallery
     from upgradeflow.store.location import open_store
 
-    uri = args.tracking_uri or default_tracking_uri()
-    database = uri.removeprefix("sqlite:///")
-    if uri.startswith("sqlite:///") and not Path(database).is_file():  # reading must not create one
-        raise UserInputError(f"{database}: no MLflow database (run the bootstrap DAG first)")
-    use_tracking(uri)
+    uri = read_tracking(args.tracking_uri)
     try:
         print(versions_table(args.model_name))
     except MlflowException:

@@ -54,6 +54,17 @@ def use_tracking(uri: str | None = None) -> str:
     return uri
 
 
+def read_tracking(uri: str | None = None) -> str:
+    """``use_tracking`` for a command that only reads the registry: a SQLite database
+    that does not exist is refused, where creating it would answer "no such model" from
+    an empty registry and leave the empty database behind."""
+    uri = uri or default_tracking_uri()
+    database = uri.removeprefix("sqlite:///")
+    if uri.startswith("sqlite:///") and not Path(database).is_file():
+        raise UserInputError(f"{database}: no MLflow database (run the bootstrap DAG first)")
+    return use_tracking(uri)
+
+
 def _probe_server(uri: str) -> None:
     """Ask the server's health endpoint once, without retries. MLflow's client retries a
     refused connection or a 5xx seven times with backoff, about four minutes, before it
