@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import tempfile
 from pathlib import Path
 
 from upgradeflow.errors import UserInputError
@@ -40,11 +39,12 @@ def finished_run(store: ObjectStore, key: str) -> dict:
 
 
 def run_files(store: ObjectStore, key: str) -> Path:
-    """Download a run's checkpoints into a fresh temporary directory."""
+    """Download a run's checkpoints into a scratch directory that goes when the step ends."""
+    from upgradeflow.scratch import scratch_for_process
     from upgradeflow.upgrade.run_files import download, run_prefix
 
     record = finished_run(store, key)
-    return download(store, run_prefix(key), record["files"], Path(tempfile.mkdtemp(prefix=f"upgradeflow-{key}-")))
+    return download(store, run_prefix(key), record["files"], scratch_for_process(key))
 
 
 def evolution(store: ObjectStore, key: str, gallery_name: str):

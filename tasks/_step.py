@@ -83,7 +83,12 @@ def add_model_name(parser: argparse.ArgumentParser) -> None:
 
 
 def execute(parser: argparse.ArgumentParser, work: Work, argv: list[str]) -> Any:
+    """Parse and run; first remove the scratch directories of steps killed on this host,
+    which could not remove their own."""
+    from upgradeflow.scratch import sweep_dead_scratch
+
     args = parser.parse_args(argv)
+    sweep_dead_scratch()
     return work(args)
 
 

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 from pathlib import Path
 
 from tasks import _step
 from tasks._context import load_data, open_store, use_registry
 from upgradeflow.cli_args import add_threads
+from upgradeflow.scratch import scratch
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -51,7 +51,7 @@ def work(args: argparse.Namespace) -> dict:
     if gallery.pointer().current is None:
         images = upgrade_split(data, spec).gallery
         embeddings = embed_images(load_package(ref).model, images.images)
-        with tempfile.TemporaryDirectory() as tmp:
+        with scratch() as tmp:
             table = write_embedding_table(
                 Path(tmp) / "gallery.parquet",
                 images.ids,
@@ -93,7 +93,7 @@ def _register_first_model(args: argparse.Namespace, spec, data):
         split.gallery.identities,
     ).to_dict()
     key = digest({"first_model": spec.to_dict(), "data": dataset_fingerprint(data)})
-    with tempfile.TemporaryDirectory() as tmp:
+    with scratch() as tmp:
         save_model(result.model, Path(tmp) / MODEL_FILE, {"run_key": key, "spec": spec.to_dict()})
         size = result.model.config.image_size
         ref = register_version(

@@ -5,12 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import tempfile
 from pathlib import Path
 
 from tasks import _step
 from tasks._context import finished_run, load_data, open_store, promoted_version, run_files, use_registry
 from upgradeflow.cli_args import add_threads
+from upgradeflow.scratch import scratch
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -71,7 +71,7 @@ def work(args: argparse.Namespace) -> dict:
     evaluation["champion_model"] = champion.uri
     evaluation["old_model"] = old.uri
     evaluation["run_key"] = args.run_key
-    with tempfile.TemporaryDirectory() as tmp:
+    with scratch() as tmp:
         out = Path(tmp)
         (out / "comparison.md").write_text(comparison_markdown(evaluation, champion.uri, f"run {args.run_key}"))
         plot_comparison(evaluation, out / "comparison.png")

@@ -9,13 +9,13 @@ import argparse
 import json
 import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 from tasks import _step
 from tasks._context import finished_run, open_store, promoted_version, run_files, use_registry
 from tasks.evaluate import evaluation_prefix
 from upgradeflow.errors import UserInputError
+from upgradeflow.scratch import scratch
 
 REPORT_FILES = ("evaluation.json", "comparison.md", "comparison.png", "tradeoff.png")
 
@@ -52,7 +52,7 @@ def work(args: argparse.Namespace) -> dict:
     record = finished_run(store, args.run_key)
     champion = resolve(f"models:/{args.model_name}@{CHAMPION}")
     prefix = evaluation_prefix(args.run_key, champion.version)
-    with tempfile.TemporaryDirectory() as tmp:
+    with scratch() as tmp:
         try:
             report = download(store, prefix, list(REPORT_FILES), Path(tmp) / f"champion-v{champion.version}")
         except FileNotFoundError:

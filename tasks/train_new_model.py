@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 from pathlib import Path
 
 from tasks import _step
 from tasks._context import load_data, open_store, use_registry
 from upgradeflow.cli_args import add_threads
+from upgradeflow.scratch import scratch
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -64,7 +64,7 @@ def work(args: argparse.Namespace) -> dict:
     configure_torch(args.threads)
     trained = train_new_model(data, spec, old_model, progress=not args.no_progress)
     metadata = {"run_key": key, "old_model": old.uri, "spec": spec.to_dict()}
-    with tempfile.TemporaryDirectory() as tmp:
+    with scratch() as tmp:
         directory = Path(tmp)
         save_model(trained.model, directory / MODEL_FILE, metadata)
         save_adapter(trained.adapter, directory / FORWARD_ADAPTER_FILE, metadata)

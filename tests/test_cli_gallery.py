@@ -102,7 +102,7 @@ def test_backfill_from_the_command_line(capsys, tmp_path):
     import torch
 
     from tests.backfill.helpers import evolved_gallery, image_dataset, tiny_model
-    from upgradeflow.backfill.publication import BackfillMarker, published_marker
+    from upgradeflow.backfill.marker import BackfillMarker, published_marker
     from upgradeflow.models.checkpoint import save_model
     from upgradeflow.store.gallery import Gallery
     from upgradeflow.store.location import open_store

@@ -33,6 +33,27 @@ def non_negative_int(text: str) -> int:
     return value
 
 
+def non_negative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number, got '{text}'") from None
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text}")
+    return value
+
+
+def add_grace(parser: argparse.ArgumentParser) -> None:
+    """``--grace-hours`` for gc: how long since its last write a staged or never-live
+    version counts as a run still going."""
+    parser.add_argument(
+        "--grace-hours",
+        type=non_negative_float,
+        default=24.0,
+        help="leave alone what was written within this many hours: a run may still be going (default: 24)",
+    )
+
+
 def output_file(text: str) -> Path:
     """A file a command will write: not a directory, and in a directory that exists or
     can be made (a result found unwritable after a benchmark is a benchmark lost)."""

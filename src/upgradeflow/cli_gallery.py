@@ -7,7 +7,7 @@ import json
 import os
 from pathlib import Path
 
-from upgradeflow.cli_args import add_threads, non_negative_int, positive_int
+from upgradeflow.cli_args import add_grace, add_threads, non_negative_int, positive_int
 from upgradeflow.errors import UserInputError
 from upgradeflow.store.location import default_store_uri
 

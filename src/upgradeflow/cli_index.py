@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from upgradeflow.cli_args import non_negative_int, positive_int
+from upgradeflow.cli_args import add_grace, non_negative_int, positive_int
 from upgradeflow.cli_gallery import add_store_arguments, describe_pointer
 from upgradeflow.errors import UserInputError
 
@@ -50,6 +50,13 @@ def cmd_swap(args: argparse.Namespace) -> int:
 def cmd_rollback(args: argparse.Namespace) -> int:
     pointer = _catalog(args).rollback()
     print(describe_pointer(args.name, pointer, "rolled back; "))
+    return 0
+
+
+def cmd_gc(args: argparse.Namespace) -> int:
+    from upgradeflow.retention import collect_index
+
+    print(collect_index(_catalog(args), args.keep, args.grace_hours).describe(args.name))
     return 0
 
 
@@ -119,6 +126,11 @@ def add_index_parser(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--expect", help="fail unless this version is live now")
     sub("rollback", "make the previous live index version live again", cmd_rollback)
     sub("list", "list built versions and which is live", cmd_list)
+    p = sub("gc", "delete index versions nothing can reach, abandoned builds and leftovers", cmd_gc)
+    p.add_argument(
+        "--keep", type=int, required=True, help="versions kept behind the live one for rollback (at least 1)"
+    )
+    add_grace(p)
     p = sub("search", "search the live (or a given) index version; prints JSON", cmd_search)
     p.add_argument("--queries", type=Path, required=True, help="Parquet with id and embedding")
     p.add_argument("--k", type=positive_int, default=10, help="results per query, at most the index's rows")

@@ -8,7 +8,8 @@ import pytest
 
 from tests.serve.helpers import DIM, Deployment
 from tests.store.helpers import unit_vectors
-from upgradeflow.backfill.publication import BackfillMarker, publish_backfill, published_marker
+from upgradeflow.backfill.marker import BackfillMarker, published_marker
+from upgradeflow.backfill.publication import publish_backfill
 from upgradeflow.errors import UserInputError
 from upgradeflow.store.location import open_store
 

@@ -10,6 +10,7 @@ import torch
 from tests.store.helpers import make_adapter, read_version, unit_vectors, write_embeddings
 from upgradeflow.errors import ConflictError, UserInputError
 from upgradeflow.models.adapter import load_adapter
+from upgradeflow.retention import collect_gallery
 from upgradeflow.store.gallery import Gallery
 from upgradeflow.store.importer import import_tables
 from upgradeflow.store.location import open_store
@@ -58,7 +59,7 @@ def test_import_evolve_commit_rollback(gallery, tmp_path):
         evolve_shard(gallery, adapter_path, "v1", 0, target_version="v1")
 
 
-def test_gc_never_deletes_live_or_previous(gallery, tmp_path):
+def test_gc_keeps_the_live_version_and_its_rollback_chain(gallery, tmp_path):
     source = write_embeddings(tmp_path / "g.parquet", 50)
     adapters = [make_adapter(tmp_path / f"a{i}", seed=i) for i in range(4)]
     import_tables(gallery, source, version="v0", shard_rows=20, progress=False)
@@ -69,12 +70,14 @@ def test_gc_never_deletes_live_or_previous(gallery, tmp_path):
             evolve_shard(gallery, adapter, versions[-2], shard, target_version=versions[-1])
         gallery.commit(versions[-1])
     gallery.rollback()  # live v3, previous v2, v4 rolled back
-    assert gallery.gc(keep=0) == ["v0", "v1", "v4"]
+    assert collect_gallery(gallery, keep=0, grace_hours=0).deleted == ["v0", "v1", "v4"]
     states = {v.version: v.state for v in gallery.versions()}
     assert states == {"v2": "previous", "v3": "live"}
     assert read_version(gallery, "v2").num_rows == read_version(gallery, "v3").num_rows == 50
     assert gallery.rollback().current == "v2"
-    assert gallery.gc(keep=5) == []
+    # v3, rolled back from, is on no rollback chain now: past the grace period it goes too.
+    assert collect_gallery(gallery, keep=5, grace_hours=0).deleted == ["v3"]
+    assert collect_gallery(gallery, keep=5, grace_hours=0).deleted == []
 
 
 def test_commit_needs_the_parent_to_be_live(gallery, tmp_path):

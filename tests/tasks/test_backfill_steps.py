@@ -14,10 +14,10 @@ from tasks._fault import InjectedFault
 from tests.backfill.helpers import evolved_gallery, image_dataset, tiny_model
 from tests.store.helpers import make_adapter, read_version
 from upgradeflow.backfill.extraction import embed_batch, model_digest
+from upgradeflow.backfill.marker import BackfillMarker, published_marker
 from upgradeflow.backfill.planning import BackfillRequest
 from upgradeflow.backfill.planning import plan_backfill as plan
 from upgradeflow.backfill.progress import backfill_progress
-from upgradeflow.backfill.publication import BackfillMarker, published_marker
 from upgradeflow.data.sources import SourceResolver
 from upgradeflow.index.sharded import IndexCatalog
 from upgradeflow.models.adapter import adapter_digest

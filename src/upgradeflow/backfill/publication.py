@@ -12,51 +12,14 @@ shards and nothing else can move it behind their backs.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
-from dataclasses import dataclass
 
+from upgradeflow.backfill.marker import BackfillMarker, marker_key, read_marker
 from upgradeflow.backfill.planning import backfill_plan
 from upgradeflow.errors import ConflictError, UserInputError
 from upgradeflow.store.gallery import Gallery
-from upgradeflow.store.object_store import join
 
-MARKER = "BACKFILL"
 ATTEMPTS = 20  # compare-and-swap rounds before a publisher gives up under contention
-
-
-@dataclass(frozen=True)
-class BackfillMarker:
-    """The backfill a service may merge: which live version it fills, into which staged
-    version, and the shards published so far."""
-
-    source: str
-    target: str
-    shards: tuple[int, ...]
-
-    def to_json(self) -> bytes:
-        return json.dumps({"source": self.source, "target": self.target, "shards": list(self.shards)}).encode()
-
-
-def marker_key(gallery: Gallery) -> str:
-    return join(gallery.prefix, MARKER)
-
-
-def read_marker(data: bytes, where: str = MARKER) -> BackfillMarker:
-    """A ``BACKFILL`` marker's bytes, checked: a corrupt marker is one line, not a traceback."""
-    try:
-        document = json.loads(data)
-        shards = document["shards"]
-        if not (isinstance(shards, list) and all(isinstance(s, int) and s >= 0 for s in shards)):
-            raise ValueError("shards must be a list of shard numbers")
-        return BackfillMarker(str(document["source"]), str(document["target"]), tuple(shards))
-    except (ValueError, KeyError, TypeError) as error:
-        raise UserInputError(f"{where}: corrupt backfill marker ({error})") from None
-
-
-def published_marker(gallery: Gallery) -> BackfillMarker | None:
-    found = gallery.store.read_versioned(marker_key(gallery))
-    return None if found is None else read_marker(found[0], f"{gallery.store.uri}/{marker_key(gallery)}")
 
 
 def publish_backfill(gallery: Gallery, target: str, shards: Iterable[int] | None = None) -> BackfillMarker:

@@ -20,8 +20,8 @@ from datetime import UTC, datetime
 
 import pyarrow as pa
 
+from upgradeflow.backfill.marker import marker_key, read_marker
 from upgradeflow.backfill.progress import backfill_progress
-from upgradeflow.backfill.publication import marker_key, read_marker
 from upgradeflow.errors import one_line
 from upgradeflow.index.sharded import IndexCatalog, ShardedIndex
 from upgradeflow.serve.backfill_part import BackfillPart, load_backfill_part

@@ -252,23 +252,3 @@ class Gallery(VersionedSeries):
         """Seal ``version`` and make it live, if its parent is still the live version."""
         manifest = self.seal(version, verify=verify, progress=progress)
         return pointers.advance(self.store, self.pointer_key, version, expected_current=manifest["parent"])
-
-    def gc(self, keep: int) -> list[str]:
-        """Delete committed versions beyond the ``keep`` newest; never the live or previous one.
-
-        Staged versions are left alone: one may be a commit in progress.
-        """
-        if keep < 0:
-            raise UserInputError(f"--keep must be >= 0, got {keep}")
-        pointer = self.pointer()
-        committed = [v for v in self.versions() if v.state != "staged"]
-        newest = {v.version for v in committed[len(committed) - keep :]} if keep else set()
-        protected = {pointer.current, pointer.previous} | newest
-        doomed = [v.version for v in committed if v.version not in protected]
-        for version in doomed:
-            keys = self.store.list(self.version_key(version))
-            manifest = self.version_key(version, "manifest.json")
-            # Manifest first: a half-deleted version then reads as staged, never as a broken commit.
-            self.store.delete([manifest])
-            self.store.delete([k for k in keys if k != manifest])
-        return doomed

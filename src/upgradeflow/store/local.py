@@ -103,3 +103,19 @@ class LocalStore:
                         hidden.unlink()
                     parent.rmdir()
                     parent = parent.parent
+
+    def changed_at(self, prefix: str) -> float | None:
+        base = self._path(prefix)
+        times = [path.stat().st_mtime for path in base.rglob("*") if path.is_file()] if base.is_dir() else []
+        return max(times, default=None)
+
+    def sweep_leftovers(self, prefix: str, before: float) -> tuple[int, int]:
+        """Hidden temporary files of writes that never reached their ``os.replace``."""
+        base = self._path(prefix)
+        count = size = 0
+        for path in base.rglob(".*.tmp") if base.is_dir() else ():
+            stat = path.stat()
+            if path.is_file() and stat.st_mtime < before:
+                path.unlink(missing_ok=True)
+                count, size = count + 1, size + stat.st_size
+        return count, size

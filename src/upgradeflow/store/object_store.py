@@ -49,6 +49,16 @@ class ObjectStore(Protocol):
 
     def delete(self, keys: list[str]) -> None: ...
 
+    def changed_at(self, prefix: str) -> float | None:
+        """When anything under ``prefix`` was last written (seconds since the epoch),
+        unfinished writes included; ``None`` when nothing is there. Tells a run still
+        writing from one abandoned."""
+
+    def sweep_leftovers(self, prefix: str, before: float) -> tuple[int, int]:
+        """Remove what killed writers left under ``prefix`` and did not touch since
+        ``before``: hidden temporary files, incomplete multipart uploads. Returns (count,
+        bytes)."""
+
 
 def join(*parts: str) -> str:
     return "/".join(p.strip("/") for p in parts if p)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
 
 from upgradeflow.errors import ConflictError, UserInputError
+from upgradeflow.scratch import scratch
 
 # Fail fast on a dead endpoint instead of botocore's default minute of retries.
 CLIENT_CONFIG = Config(
@@ -144,15 +144,15 @@ class S3Store:
     @contextlib.contextmanager
     def publish(self, key: str) -> Iterator[Path]:
         self.check_conditional_writes()
-        with tempfile.TemporaryDirectory(prefix="upgradeflow-") as scratch:
-            path = Path(scratch) / Path(key).name
+        with scratch() as directory:
+            path = directory / Path(key).name
             yield path
             self.client.upload_file(str(path), self.bucket, self._key(key), Config=TRANSFER)
 
     @contextlib.contextmanager
     def local_copy(self, key: str) -> Iterator[Path]:
-        with tempfile.TemporaryDirectory(prefix="upgradeflow-") as scratch:
-            path = Path(scratch) / Path(key).name
+        with scratch() as directory:
+            path = directory / Path(key).name
             try:
                 self.client.download_file(self.bucket, self._key(key), str(path), Config=TRANSFER)
             except ClientError as error:
@@ -182,3 +182,36 @@ class S3Store:
         for start in range(0, len(keys), 1000):
             chunk = [{"Key": self._key(k)} for k in keys[start : start + 1000]]
             self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": chunk, "Quiet": True})
+
+    def changed_at(self, prefix: str) -> float | None:
+        full = self._key(prefix).rstrip("/") + "/"
+        newest = None
+        for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=full):
+            for item in page.get("Contents", []):
+                stamp = item["LastModified"].timestamp()
+                newest = stamp if newest is None else max(newest, stamp)
+        for upload in self._uploads(prefix):
+            stamp = upload["Initiated"].timestamp()
+            newest = stamp if newest is None else max(newest, stamp)
+        return newest
+
+    def _uploads(self, prefix: str) -> list[dict]:
+        full = self._key(prefix).rstrip("/") + "/"
+        paginator = self.client.get_paginator("list_multipart_uploads")
+        return [u for page in paginator.paginate(Bucket=self.bucket, Prefix=full) for u in page.get("Uploads", [])]
+
+    def sweep_leftovers(self, prefix: str, before: float) -> tuple[int, int]:
+        """Incomplete multipart uploads (a killed ``upload_file``): invisible, but their
+        parts are stored, and billed, until aborted."""
+        count = size = 0
+        for upload in self._uploads(prefix):
+            if upload["Initiated"].timestamp() >= before:
+                continue
+            parts = self.client.get_paginator("list_parts").paginate(
+                Bucket=self.bucket, Key=upload["Key"], UploadId=upload["UploadId"]
+            )
+            size += sum(part["Size"] for page in parts for part in page.get("Parts", []))
+            with contextlib.suppress(ClientError):  # another sweeper may have aborted it first
+                self.client.abort_multipart_upload(Bucket=self.bucket, Key=upload["Key"], UploadId=upload["UploadId"])
+                count += 1
+        return count, size

@@ -1,0 +1,65 @@
+"""Scratch directories in the system temp directory, and sweeping those of dead processes.
+
+Downloads and uploads go through local files. A process that ends normally removes its
+scratch directories; one killed with SIGKILL cannot, and on a long-lived worker host
+(``airflow standalone``, a VM running many steps) those add up to gigabytes. Each
+scratch directory therefore carries its owner's process id, so any later process on the
+host can tell a dead owner's directory from a live one and remove it.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+PREFIX = "upgradeflow-"
+_OWNED = re.compile(rf"^{PREFIX}(\d+)-")
+
+
+def _prefix(label: str) -> str:
+    return f"{PREFIX}{os.getpid()}-{label}-" if label else f"{PREFIX}{os.getpid()}-"
+
+
+@contextlib.contextmanager
+def scratch(label: str = "") -> Iterator[Path]:
+    """A scratch directory removed when the block ends."""
+    with tempfile.TemporaryDirectory(prefix=_prefix(label)) as directory:
+        yield Path(directory)
+
+
+def scratch_for_process(label: str = "") -> Path:
+    """A scratch directory that lives until the process exits (files a step reads
+    throughout, such as a run's checkpoints)."""
+    directory = Path(tempfile.mkdtemp(prefix=_prefix(label)))
+    atexit.register(shutil.rmtree, directory, ignore_errors=True)
+    return directory
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True
+
+
+def sweep_dead_scratch(root: Path | None = None) -> tuple[int, int]:
+    """Remove scratch directories whose owning process is gone; (count, bytes)."""
+    root = Path(root or tempfile.gettempdir())
+    count = size = 0
+    for directory in root.glob(f"{PREFIX}*"):
+        owner = _OWNED.match(directory.name)
+        if not directory.is_dir() or owner is None or _alive(int(owner.group(1))):
+            continue
+        size += sum(f.stat().st_size for f in directory.rglob("*") if f.is_file())
+        shutil.rmtree(directory, ignore_errors=True)
+        count += 1
+    return count, size
