@@ -77,3 +77,39 @@ def test_corrupt_metadata_is_one_line_before_any_work(capsys, store_with_version
     error = main_user_error(capsys, *command, "--store", store_with_versions)
     assert key in error and "corrupt metadata" in error and message in error, error
     assert store.list("") == before  # no manifest sealed, no index shard built
+
+
+INDEX_MANIFEST = "indexes/g/versions/v1.flat/manifest.json"
+INDEX_LIST, SWAP = ["index", "list", "g"], ["index", "swap", "g", "v1.flat"]
+INDEX_CASES = [
+    ("index-manifest-truncated", INDEX_MANIFEST, truncated, INDEX_LIST, "not valid JSON"),
+    ("index-manifest-no-spec", INDEX_MANIFEST, edited(lambda d: d.pop("spec")), INDEX_LIST, "missing 'spec'"),
+    ("index-manifest-bad-kind", INDEX_MANIFEST, edited(lambda d: d["spec"].update(kind="tree")), SWAP,
+     "bad index spec"),
+    ("index-manifest-shard-without-ids-checksum", INDEX_MANIFEST,
+     edited(lambda d: d["shards"][0].pop("ids_sha256")), SWAP, "missing 'ids_sha256'"),
+    ("index-manifest-shard-a-string", INDEX_MANIFEST, edited(lambda d: d.update(shards=["x"])), SWAP,
+     "not a JSON object"),
+]  # fmt: skip
+
+
+@pytest.fixture
+def store_with_index(store_with_versions, capsys) -> str:
+    """``v1`` live in the gallery, with an index version built on it and not yet live."""
+    from upgradeflow.cli import main
+
+    assert main([*BUILD, "--store", store_with_versions]) == 0
+    capsys.readouterr()
+    return store_with_versions
+
+
+@pytest.mark.parametrize(
+    ("key", "corrupt", "command", "message"), [c[1:] for c in INDEX_CASES], ids=[c[0] for c in INDEX_CASES]
+)
+def test_corrupt_index_metadata_is_one_line_before_any_work(capsys, store_with_index, key, corrupt, command, message):
+    store = open_store(store_with_index)
+    store.write(key, corrupt(store.read(key)))
+    before = store.list("")
+    error = main_user_error(capsys, *command, "--store", store_with_index)
+    assert key in error and "corrupt metadata" in error and message in error, error
+    assert store.list("") == before  # no pointer moved

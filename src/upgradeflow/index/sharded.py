@@ -26,13 +26,53 @@ from upgradeflow.errors import UserInputError
 from upgradeflow.index.spec import IndexSpec
 from upgradeflow.store import pointer as pointers
 from upgradeflow.store.gallery import Gallery, shard_name
-from upgradeflow.store.manifest import check_name
+from upgradeflow.store.manifest import at_least, check_name, check_types, corrupt, parse_object
 from upgradeflow.store.shard_format import embeddings_of, file_sha256
 from upgradeflow.store.versioned import VersionedSeries
 
 INDEX_FORMAT = "upgradeflow.index/1"
 # Each file of an index shard and the manifest field holding its checksum.
 SHARD_FILES = {".faiss": "faiss_sha256", ".ids.parquet": "ids_sha256"}
+
+
+INDEX_MANIFEST_FIELDS = {
+    "gallery": (str,), "gallery_version": (str,), "dimension": (int,), "rows": (int,), "spec": (dict,),
+    "shards": (list,),
+}  # fmt: skip
+SHARD_RECORD_FIELDS = {
+    "index": (int,), "rows": (int,), "faiss_sha256": (str,), "ids_sha256": (str,), "gallery_sha256": (str,),
+    "spec": (dict,),
+}  # fmt: skip
+
+
+def check_spec(document: dict, where: str) -> IndexSpec:
+    try:
+        return IndexSpec(**document)
+    except (TypeError, UserInputError) as error:
+        raise corrupt(where, f"bad index spec ({error})") from None
+
+
+def check_shard_record(document: object, where: str) -> dict:
+    """An index shard's record (from a build, or an entry of a manifest) with what
+    loading and verifying read: its number, rows, both checksums and its spec."""
+    if not isinstance(document, dict):
+        raise corrupt(where, f"not a JSON object (a {type(document).__name__})")
+    check_types(document, SHARD_RECORD_FIELDS, where)
+    at_least(where, "index", document["index"], 0)
+    at_least(where, "rows", document["rows"], 0)
+    check_spec(document["spec"], where)
+    return document
+
+
+def check_index_manifest(document: dict, where: str) -> dict:
+    """An index manifest whose fields and shard records have their types, so a corrupt
+    one is a one-line error before any shard is read through it."""
+    check_types(document, INDEX_MANIFEST_FIELDS, where)
+    at_least(where, "dimension", document["dimension"], 1)
+    check_spec(document["spec"], where)
+    for position, entry in enumerate(document["shards"]):
+        check_shard_record(entry, f"{where} shards[{position}]")
+    return document
 
 
 def index_version_name(gallery_version: str, spec: IndexSpec) -> str:
@@ -47,6 +87,7 @@ class IndexCatalog(VersionedSeries):
     root = "indexes"
     no_live_hint = "index version (build and swap one first)"
     sealed_word = "built"
+    check_manifest = staticmethod(check_index_manifest)
 
     def versions(self) -> list[dict]:
         pointer = self.pointer()
@@ -67,12 +108,16 @@ class IndexCatalog(VersionedSeries):
             )
         return rows
 
+    def _record(self, key: str) -> dict:
+        where = f"{self.store.uri}/{key}"
+        return check_shard_record(parse_object(self.store.read(key), where), where)
+
     def build_shard(self, gallery: Gallery, gallery_version: str, version: str, index: int, spec: IndexSpec) -> bool:
         """Build one shard's index unless an identical one is finished; True if built."""
         record_key = self.version_key(version, "shards", shard_name(index) + ".json")
         gallery_sha = gallery.manifest(gallery_version)["shards"][index]["sha256"]
         if self.store.exists(record_key):
-            record = json.loads(self.store.read(record_key))
+            record = self._record(record_key)
             if record["gallery_sha256"] == gallery_sha and record["spec"] == spec.to_dict():
                 return False
         with gallery.open_shard(gallery_version, index) as (path, _):
@@ -130,7 +175,7 @@ class IndexCatalog(VersionedSeries):
             key = self.version_key(version, "shards", shard_name(index) + ".json")
             if not self.store.exists(key):
                 return None
-            records.append(json.loads(self.store.read(key)))
+            records.append(self._record(key))
         document = {
             "format": INDEX_FORMAT,
             "index": self.name,
