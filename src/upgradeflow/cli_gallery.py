@@ -21,6 +21,14 @@ def add_store_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--endpoint-url", help="S3 endpoint (default: $AWS_ENDPOINT_URL)")
 
 
+def add_expect(parser: argparse.ArgumentParser, action: str, note: str = "") -> None:
+    """``--expect``: the version the caller believes is live, so that a stale picture (or
+    a concurrent caller that moved the pointer first) is refused instead of acted on."""
+    parser.add_argument(
+        "--expect", metavar="VERSION", help=f"{action} only if VERSION is live now, else exit 3 (conflict){note}"
+    )
+
+
 def describe_pointer(name: str, pointer, action: str = "") -> str:
     return f"{name}: {action}live {pointer.current} (previous {pointer.previous or '-'})"
 
@@ -85,7 +93,7 @@ def cmd_commit(args: argparse.Namespace) -> int:
 
 
 def cmd_rollback(args: argparse.Namespace) -> int:
-    pointer = open_gallery(args).rollback()
+    pointer = open_gallery(args).rollback(args.expect)
     print(describe_pointer(args.name, pointer, "rolled back; "))
     return 0
 
@@ -209,7 +217,8 @@ def add_gallery_parser(commands: argparse._SubParsersAction) -> None:
     p.add_argument("version")
     p.add_argument("--no-verify", action="store_true", help="skip re-reading shards for checksums and duplicate ids")
     p.add_argument("--no-progress", action="store_true")
-    sub("rollback", "make the previous live version live again", cmd_rollback)
+    p = sub("rollback", "make the previous live version live again", cmd_rollback)
+    add_expect(p, "roll back")
     p = sub("gc", "delete versions nothing can reach, abandoned staged versions and leftovers", cmd_gc)
     p.add_argument(
         "--keep", type=int, required=True, help="versions kept behind the live one for rollback (at least 1)"

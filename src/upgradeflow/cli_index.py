@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from upgradeflow.cli_args import add_grace, non_negative_int, positive_int
-from upgradeflow.cli_gallery import add_store_arguments, describe_pointer
+from upgradeflow.cli_gallery import add_expect, add_store_arguments, describe_pointer
 from upgradeflow.errors import UserInputError
 
 
@@ -48,7 +48,7 @@ def cmd_swap(args: argparse.Namespace) -> int:
 
 
 def cmd_rollback(args: argparse.Namespace) -> int:
-    pointer = _catalog(args).rollback()
+    pointer = _catalog(args).rollback(args.expect)
     print(describe_pointer(args.name, pointer, "rolled back; "))
     return 0
 
@@ -123,8 +123,11 @@ def add_index_parser(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--no-progress", action="store_true")
     p = sub("swap", "make a built index version live", cmd_swap)
     p.add_argument("version")
-    p.add_argument("--expect", help="fail unless this version is live now")
-    sub("rollback", "make the previous live index version live again", cmd_rollback)
+    add_expect(
+        p, "swap", ", even if the version to swap in is live already; expecting that version itself changes nothing"
+    )
+    p = sub("rollback", "make the previous live index version live again", cmd_rollback)
+    add_expect(p, "roll back")
     sub("list", "list built versions and which is live", cmd_list)
     p = sub("gc", "delete index versions nothing can reach, abandoned builds and leftovers", cmd_gc)
     p.add_argument(

@@ -43,3 +43,12 @@ def test_a_watcher_polls_a_pointer_by_its_token(store_uri):
     advance(store, "indexes/i/CURRENT", "v2", expected_current="v1")
     data, moved = store.read_if_changed("indexes/i/CURRENT", token)
     assert b'"current": "v2"' in data and moved != token
+
+
+def test_step_back_moves_several_versions_in_one_swap_only_from_the_expected_one(tmp_path):
+    store = LocalStore(tmp_path)
+    for parent, version in [(None, "v1"), ("v1", "v2"), ("v2", "v3")]:
+        advance(store, "CURRENT", version, expected_current=parent)
+    with pytest.raises(ConflictError, match="live version is v3, not v2"):
+        step_back(store, "CURRENT", expected_current="v2", steps=2)
+    assert step_back(store, "CURRENT", expected_current="v3", steps=2).history == ["v1"]

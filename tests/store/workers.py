@@ -54,3 +54,17 @@ def swap_after_barrier(store_uri: str, name: str, barrier, results) -> None:
         results.put((name, "won"))
     except ConflictError as error:
         results.put((name, str(error)))
+
+
+def rollback_after_barrier(command: list[str], barrier, results) -> None:
+    """Wait for all, then run one rollback command; report its exit status and stderr."""
+    from upgradeflow.cli import main
+
+    stderr = io.StringIO()
+    barrier.wait()
+    with contextlib.redirect_stderr(stderr), contextlib.redirect_stdout(io.StringIO()):
+        try:
+            status = main(command)
+        except SystemExit as error:  # argparse refused the command line
+            status = error.code
+    results.put((status, stderr.getvalue().strip()))

@@ -217,13 +217,17 @@ class IndexCatalog(VersionedSeries):
 
     def swap(self, version: str, *, expected_current: str | None = None) -> pointers.Pointer:
         """Make a built version live once every file checks out, so no searcher started
-        later can find the pointer naming an index it cannot load. Without
-        ``expected_current`` it replaces whatever is live now, still by compare-and-swap
-        against the pointer just read."""
+        later can find the pointer naming an index it cannot load.
+
+        ``expected_current`` is the version the caller replaces: the swap refuses unless it
+        is live, even when ``version`` already is (``pointers.swap``). Without it the swap
+        replaces whatever is live now, still by compare-and-swap against the pointer read
+        (and changes nothing when that is ``version``).
+        """
         self.verify(version)
         if expected_current is None:
             expected_current = self.pointer().current
-        return pointers.advance(self.store, self.pointer_key, version, expected_current=expected_current)
+        return pointers.swap(self.store, self.pointer_key, version, expected_current=expected_current)
 
 
 @dataclass(frozen=True)

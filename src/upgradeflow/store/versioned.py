@@ -80,6 +80,8 @@ class VersionedSeries:
     def state(self, version: str, pointer: pointers.Pointer) -> str:
         return {pointer.current: "live", pointer.previous: "previous"}.get(version, self.sealed_word)
 
-    def rollback(self) -> pointers.Pointer:
-        """Make the previous live version live again."""
-        return pointers.step_back(self.store, self.pointer_key)
+    def rollback(self, expected_current: str | None = None, *, steps: int = 1) -> pointers.Pointer:
+        """Make the version live ``steps`` moves ago live again, in one compare-and-swap;
+        with ``expected_current``, only while that is the live version, so rollbacks that
+        saw the same live version move the pointer back once, not once each."""
+        return pointers.step_back(self.store, self.pointer_key, expected_current=expected_current, steps=steps)
