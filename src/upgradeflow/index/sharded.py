@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from tqdm import tqdm
 
-from upgradeflow.errors import UserInputError
+from upgradeflow.errors import ConflictError, UserInputError
 from upgradeflow.index.spec import IndexSpec
 from upgradeflow.store import pointer as pointers
 from upgradeflow.store.gallery import Gallery, shard_name
@@ -214,6 +214,22 @@ class IndexCatalog(VersionedSeries):
                 with self.verified_file(version, record, suffix):
                     pass
         return manifest
+
+    def check_built_on(self, version: str | None, gallery_version: str | None) -> None:
+        """Refuse (``ConflictError``) unless index ``version`` was built from ``gallery_version``.
+
+        A pipeline step replaces the index over the gallery version it built on; a live
+        index over any other version means someone (a rollback) moved it since, and
+        swapping over it would undo that. No index at all has nothing to undo.
+        """
+        if version is None:
+            return
+        built_on = self.manifest(version)["gallery_version"]
+        if built_on != gallery_version:
+            raise ConflictError(
+                f"{self.where()}: live index {version} is built on {built_on}, not {gallery_version} "
+                "(someone else moved it); refusing to swap over it"
+            )
 
     def swap(self, version: str, *, expected_current: str | None = None) -> pointers.Pointer:
         """Make a built version live once every file checks out, so no searcher started
