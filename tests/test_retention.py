@@ -85,3 +85,18 @@ def test_leftovers_of_killed_writers_are_swept(deployment):
     collected = collect_gallery(deployment.gallery, keep=1, grace_hours=0)
     assert (collected.leftovers, collected.leftover_bytes) == expected
     assert store.sweep_leftovers(deployment.gallery.prefix, float("inf")) == (0, 0)
+
+
+def test_rollback_refuses_a_version_gc_deleted(deployment):
+    for version, seed in [("v2", 2), ("v3", 3)]:
+        deployment.commit(version, seed=seed)
+        deployment.build_and_swap(version)
+    collect_index(deployment.catalog, keep=0, grace_hours=0)
+    assert collect_gallery(deployment.gallery, keep=0, grace_hours=0).deleted == ["v1"]
+    assert deployment.gallery.rollback().current == "v2"  # the chain gc kept
+    with pytest.raises(UserInputError, match="deleted"):
+        deployment.gallery.rollback()
+    assert deployment.gallery.pointer().current == "v2"
+    assert deployment.catalog.rollback().current == "v2.flat"
+    with pytest.raises(UserInputError, match="deleted"):
+        deployment.catalog.rollback()

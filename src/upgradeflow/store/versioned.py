@@ -83,5 +83,9 @@ class VersionedSeries:
     def rollback(self, expected_current: str | None = None, *, steps: int = 1) -> pointers.Pointer:
         """Make the version live ``steps`` moves ago live again, in one compare-and-swap;
         with ``expected_current``, only while that is the live version, so rollbacks that
-        saw the same live version move the pointer back once, not once each."""
+        saw the same live version move the pointer back once, not once each. A version
+        whose data gc has deleted is refused: the history outlives what gc keeps."""
+        history = self.pointer().history
+        if len(history) > steps and not self.is_sealed(target := history[-steps - 1]):
+            raise UserInputError(f"{self.where(target)}: its data has been deleted (by gc); cannot roll back to it")
         return pointers.step_back(self.store, self.pointer_key, expected_current=expected_current, steps=steps)
