@@ -6,7 +6,14 @@ from __future__ import annotations
 from airflow.sdk import Param, dag
 
 from dags.assets import CHAMPION_ASSET, GALLERY_ASSET
-from dags.dag_defaults import dag_settings, model_name_param, store_name_param
+from dags.dag_defaults import (
+    LEASE_OWNER,
+    dag_settings,
+    gallery_lease,
+    lease_ttl_param,
+    model_name_param,
+    store_name_param,
+)
 from dags.steps import step
 
 
@@ -22,10 +29,12 @@ from dags.steps import step
         "mode": Param("quick", enum=["quick", "full"]),
         "seed": Param(0, type="integer", minimum=0),
         "gallery_shards": Param(4, type="integer", minimum=1),
+        "lease_ttl_s": lease_ttl_param(),
     },
 )
 def bootstrap():
-    step(
+    take_lease, release_lease = gallery_lease("{{ params.gallery }}")
+    made = step(
         "bootstrap",
         [
             "--model-name", "{{ params.model_name }}",
@@ -35,9 +44,11 @@ def bootstrap():
             "--mode", "{{ params.mode }}",
             "--seed", "{{ params.seed }}",
             "--gallery-shards", "{{ params.gallery_shards }}",
+            "--lease-owner", LEASE_OWNER,
         ],
         outlets=[GALLERY_ASSET, CHAMPION_ASSET],
     )  # fmt: skip
+    take_lease >> made >> release_lease
 
 
 bootstrap()

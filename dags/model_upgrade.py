@@ -11,7 +11,14 @@ import os
 from airflow.sdk import Param, dag
 
 from dags.assets import CHAMPION_ASSET, GALLERY_ASSET
-from dags.dag_defaults import dag_settings, model_name_param, store_name_param
+from dags.dag_defaults import (
+    LEASE_OWNER,
+    dag_settings,
+    gallery_lease,
+    lease_ttl_param,
+    model_name_param,
+    store_name_param,
+)
 from dags.steps import mapped_step, step
 
 RUN_KEY = "{{ ti.xcom_pull(task_ids='train_new_model')['run_key'] }}"
@@ -59,6 +66,7 @@ RUN_KEY = "{{ ti.xcom_pull(task_ids='train_new_model')['run_key'] }}"
         ),
         "shard_concurrency": Param(4, type="integer", minimum=1, maximum=64),
         "max_map_length": Param(256, type="integer", minimum=1, maximum=4096),
+        "lease_ttl_s": lease_ttl_param(),
     },
 )
 def model_upgrade():
@@ -66,6 +74,9 @@ def model_upgrade():
     gallery = ["--gallery", "{{ params.gallery }}"]
     index = ["--index", "{{ params.index }}", "--index-kind", "{{ params.index_kind }}"]
     run = ["--run-key", RUN_KEY]
+    moves = [*run, *gallery, *index, "--lease-owner", LEASE_OWNER]  # steps that move pointers renew the lease
+
+    take_lease, release_lease = gallery_lease("{{ params.gallery }}")
 
     train = step(
         "train_new_model",
@@ -103,7 +114,7 @@ def model_upgrade():
     evolve = mapped_step("evolve_shard", [*run, *gallery], lanes)
     seal = step("seal_evolved", [*run, *gallery], trigger_rule="none_failed")
     build_index = mapped_step("build_index_shard", [*run, *gallery, *index], lanes)
-    commit = step("commit_evolved", [*run, *gallery, *index], trigger_rule="none_failed", outlets=[GALLERY_ASSET])
+    commit = step("commit_evolved", moves, trigger_rule="none_failed", outlets=[GALLERY_ASSET])
     backfill_lanes = step(
         "plan_backfill",
         [
@@ -117,11 +128,11 @@ def model_upgrade():
     )  # fmt: skip
     backfill = mapped_step("backfill_shard", [*run, *gallery], backfill_lanes)
     final_index = step("build_final_index", [*run, *gallery, *index], trigger_rule="none_failed")
-    swap = step("swap_backfilled", [*run, *gallery, *index], trigger_rule="none_failed", outlets=[GALLERY_ASSET])
+    swap = step("swap_backfilled", moves, trigger_rule="none_failed", outlets=[GALLERY_ASSET])
     promote = step("promote", [*run, *model, *gallery, *index], trigger_rule="none_failed", outlets=[CHAMPION_ASSET])
 
-    train >> evaluate >> register >> gate >> lanes >> evolve >> seal >> build_index >> commit
-    commit >> backfill_lanes >> backfill >> final_index >> swap >> promote
+    take_lease >> train >> evaluate >> register >> gate >> lanes >> evolve >> seal >> build_index >> commit
+    commit >> backfill_lanes >> backfill >> final_index >> swap >> promote >> release_lease
 
 
 model_upgrade()

@@ -28,6 +28,34 @@ def load_data(args: argparse.Namespace):
     return load_dataset(args.dataset, args.data_dir or default_data_dir(), progress=not args.no_progress)
 
 
+def hold_lease(gallery, owner: str | None) -> None:
+    """Renew ``owner``'s lease on ``gallery`` before a pointer move (no lease: nothing to
+    do); ``ConflictError`` when another run holds it, so a run that lost it moves nothing."""
+    from upgradeflow.store.lease import GalleryLease
+
+    if owner is not None:
+        GalleryLease(gallery).renew(owner)
+
+
+def promoted_upgrade(args: argparse.Namespace):
+    """What a rollback undoes: the champion, its tags, the champion it replaced, and the
+    gallery and index its upgrade changed. A champion no upgrade promoted has nothing to
+    roll back to."""
+    from upgradeflow.index.sharded import IndexCatalog
+    from upgradeflow.registry.versions import CHAMPION, resolve, tags_of
+    from upgradeflow.store.gallery import Gallery
+
+    store = open_store(args)
+    use_registry(args)
+    champion = resolve(f"models:/{args.model_name}@{CHAMPION}")
+    tags = tags_of(champion)
+    previous = tags.get("upgradeflow.previous_champion")
+    if not previous:
+        raise UserInputError(f"{champion.uri}: was not promoted by an upgrade; nothing to roll back")
+    gallery = Gallery(store, tags["upgradeflow.gallery"])
+    return champion, tags, previous, gallery, IndexCatalog(store, tags["upgradeflow.index"])
+
+
 def finished_run(store: ObjectStore, key: str) -> dict:
     """The train step's record of run ``key``; an unknown key is the caller's mistake."""
     from upgradeflow.upgrade.run_files import read_json, run_prefix

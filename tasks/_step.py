@@ -72,6 +72,12 @@ def add_index_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--index-kind", default="flat", help="flat, ivf or hnsw")
 
 
+def add_lease_owner(parser: argparse.ArgumentParser) -> None:
+    """The run holding the gallery's lease (``tasks.lease take``): a step that moves a
+    pointer renews it first and refuses, exit 3, when another run holds it."""
+    parser.add_argument("--lease-owner", help="the run holding the gallery's lease (default: no lease)")
+
+
 def index_spec(kind: str):
     from upgradeflow.index.spec import IndexSpec
 

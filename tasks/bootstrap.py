@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from tasks import _step
-from tasks._context import load_data, open_store, use_registry
+from tasks._context import hold_lease, load_data, open_store, use_registry
 from upgradeflow.cli_args import add_threads
 from upgradeflow.scratch import scratch
 
@@ -21,6 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
     _step.add_gallery(parser)
     _step.add_index_arguments(parser)
     parser.add_argument("--gallery-shards", type=int, default=4, help="shards of the extracted gallery")
+    _step.add_lease_owner(parser)
     add_threads(parser)
     return parser
 
@@ -49,6 +50,7 @@ def work(args: argparse.Namespace) -> dict:
     gallery = Gallery(store, args.gallery)
     catalog = IndexCatalog(store, args.index)
     if gallery.pointer().current is None:
+        hold_lease(gallery, args.lease_owner)
         images = upgrade_split(data, spec).gallery
         embeddings = embed_images(load_package(ref).model, images.images)
         with scratch() as tmp:
@@ -64,7 +66,8 @@ def work(args: argparse.Namespace) -> dict:
             import_tables(gallery, table, version=f"{ref.name}-v{ref.version}", shard_rows=rows, progress=False)
     if catalog.pointer().current is None:
         version, _ = catalog.build(gallery, spec=_step.index_spec(args.index_kind), progress=not args.no_progress)
-        catalog.swap(version)
+        hold_lease(gallery, args.lease_owner)
+        catalog.swap(version, expected_current=None)
     return {
         "champion": ref.uri,
         "trained": trained,

@@ -7,7 +7,7 @@ import argparse
 import sys
 
 from tasks import _step
-from tasks._context import evolution, open_store
+from tasks._context import evolution, hold_lease, open_store
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -15,6 +15,7 @@ def build_parser() -> argparse.ArgumentParser:
     _step.add_run_key(parser)
     _step.add_gallery(parser)
     _step.add_index_arguments(parser)
+    _step.add_lease_owner(parser)
     return parser
 
 
@@ -32,6 +33,7 @@ def work(args: argparse.Namespace) -> dict:
     index_version = index_version_name(target.target, spec)
     if catalog.seal(gallery, target.target, index_version, spec) is None:
         raise UserInputError(f"{catalog.where(index_version)}: not every shard is indexed yet")
+    hold_lease(gallery, args.lease_owner)
     return make_live(gallery, catalog, target.target, index_version)
 
 

@@ -1,7 +1,11 @@
-"""The rollback DAG's step: undo the last promotion. The gallery and index pointers step
-back only while they still point at a version that upgrade made live (its backfilled
-version, then its evolved one), and the ``champion`` alias moves last, so a retried
-rollback finishes instead of stepping back too far."""
+"""The rollback DAG's step: undo the last promotion. Each pointer (index, then gallery)
+steps back past every version that upgrade made live (its backfilled version, then its
+evolved one) in one compare-and-swap from the version observed live, and the
+``champion`` alias moves last. With ``--expect-gallery``/``--expect-index`` (what the
+DAG's ``plan_rollback`` saw) a pointer still showing the upgrade's versions moves only
+from the expected one; one that shows none of them was rolled back already (an earlier
+try of this step) and is left alone, so a retried rollback finishes instead of
+stepping back too far."""
 
 from __future__ import annotations
 
@@ -9,35 +13,30 @@ import argparse
 import sys
 
 from tasks import _step
-from tasks._context import open_store, use_registry
+from tasks._context import hold_lease, promoted_upgrade
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _step.step_parser(__spec__.name, __doc__)
     _step.add_model_name(parser)
+    parser.add_argument("--expect-gallery", help="the gallery version observed live (exit 3 if it moved since)")
+    parser.add_argument("--expect-index", help="the index version observed live (exit 3 if it moved since)")
+    _step.add_lease_owner(parser)
     return parser
 
 
 def work(args: argparse.Namespace) -> dict:
-    from upgradeflow.errors import UserInputError
-    from upgradeflow.index.sharded import IndexCatalog
-    from upgradeflow.registry.versions import CHAMPION, ModelRef, resolve, set_alias, tag_version, tags_of
-    from upgradeflow.store.gallery import Gallery
+    from upgradeflow.registry.versions import CHAMPION, ModelRef, set_alias, tag_version
 
-    store = open_store(args)
-    use_registry(args)
-    champion = resolve(f"models:/{args.model_name}@{CHAMPION}")
-    tags = tags_of(champion)
-    previous = tags.get("upgradeflow.previous_champion")
-    if not previous:
-        raise UserInputError(f"{champion.uri}: was not promoted by an upgrade; nothing to roll back")
-    gallery = Gallery(store, tags["upgradeflow.gallery"])
-    catalog = IndexCatalog(store, tags["upgradeflow.index"])
+    champion, tags, previous, gallery, catalog = promoted_upgrade(args)
+    hold_lease(gallery, args.lease_owner)
     moved = []
-    for name, series in (("index", catalog), ("gallery", gallery)):
+    for name, series, expected in (("index", catalog, args.expect_index), ("gallery", gallery, args.expect_gallery)):
         made_live = {tags[f"upgradeflow.{name}_version"], tags.get(f"upgradeflow.{name}_evolved")} - {None}
-        while series.pointer().current in made_live:
-            series.rollback()
+        history = series.pointer().history
+        steps = next((n for n, version in enumerate(reversed(history)) if version not in made_live), len(history))
+        if steps:
+            series.rollback(expected or history[-1], steps=steps)
             moved.append(name)
     tag_version(champion, {"upgradeflow.rolled_back": "true"})
     set_alias(ModelRef(args.model_name, previous), CHAMPION)

@@ -7,7 +7,7 @@ import argparse
 import sys
 
 from tasks import _step
-from tasks._context import backfill, open_store
+from tasks._context import backfill, hold_lease, open_store
 from tasks.commit_evolved import make_live
 
 
@@ -16,6 +16,7 @@ def build_parser() -> argparse.ArgumentParser:
     _step.add_run_key(parser)
     _step.add_gallery(parser)
     _step.add_index_arguments(parser)
+    _step.add_lease_owner(parser)
     return parser
 
 
@@ -26,6 +27,7 @@ def work(args: argparse.Namespace) -> dict:
     gallery, target = backfill(store, args.run_key, args.gallery)
     catalog = IndexCatalog(store, args.index)
     index_version = index_version_name(target.target, _step.index_spec(args.index_kind))
+    hold_lease(gallery, args.lease_owner)
     return make_live(gallery, catalog, target.target, index_version)
 
 

@@ -42,7 +42,8 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_swap(args: argparse.Namespace) -> int:
-    pointer = _catalog(args).swap(args.version, expected_current=args.expect)
+    expected = ... if args.expect is None else args.expect  # left out: whatever is live now
+    pointer = _catalog(args).swap(args.version, expected_current=expected)
     print(describe_pointer(args.name, pointer))
     return 0
 

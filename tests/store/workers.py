@@ -68,3 +68,15 @@ def rollback_after_barrier(command: list[str], barrier, results) -> None:
         except SystemExit as error:  # argparse refused the command line
             status = error.code
     results.put((status, stderr.getvalue().strip()))
+
+
+def step_after_barrier(module: str, argv: list[str], barrier, results) -> None:
+    """Wait for all, then run one pipeline step's command line; report its exit status and stderr."""
+    import importlib
+
+    step = importlib.import_module(module)
+    stderr = io.StringIO()
+    barrier.wait()
+    with contextlib.redirect_stderr(stderr), contextlib.redirect_stdout(io.StringIO()):
+        status = step.main(argv)
+    results.put((argv, status, stderr.getvalue().strip()))

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from types import EllipsisType
 
 import faiss
 import numpy as np
@@ -231,17 +232,18 @@ class IndexCatalog(VersionedSeries):
                 "(someone else moved it); refusing to swap over it"
             )
 
-    def swap(self, version: str, *, expected_current: str | None = None) -> pointers.Pointer:
+    def swap(self, version: str, *, expected_current: str | None | EllipsisType = ...) -> pointers.Pointer:
         """Make a built version live once every file checks out, so no searcher started
         later can find the pointer naming an index it cannot load.
 
-        ``expected_current`` is the version the caller replaces: the swap refuses unless it
-        is live, even when ``version`` already is (``pointers.swap``). Without it the swap
-        replaces whatever is live now, still by compare-and-swap against the pointer read
-        (and changes nothing when that is ``version``).
+        ``expected_current`` is the version the caller replaces (``None``: nothing may be
+        live yet): the swap refuses unless it is live, even when ``version`` already is
+        (``pointers.swap``). Left out, the swap replaces whatever is live now, still by
+        compare-and-swap against the pointer read (and changes nothing when that is
+        ``version``).
         """
         self.verify(version)
-        if expected_current is None:
+        if expected_current is ...:
             expected_current = self.pointer().current
         return pointers.swap(self.store, self.pointer_key, version, expected_current=expected_current)
 
