@@ -8,7 +8,9 @@ import pytest
 
 from tests.store.helpers import corrupt_pages, unit_vectors, write_embeddings
 from tests.test_cli import main_user_error
+from upgradeflow.errors import UserInputError
 from upgradeflow.store.gallery import Gallery
+from upgradeflow.store.importer import import_tables
 from upgradeflow.store.location import open_store
 
 
@@ -71,3 +73,19 @@ def test_zero_dimensional_embeddings_are_refused(capsys, tmp_path, store):
     assert "zero.parquet: embedding has 0 dimensions" in import_error(capsys, store, source)
     assert_nothing_staged(store)
     assert "zero.parquet: embedding has 0 dimensions" in search_error(capsys, store, source)
+
+
+def test_rerunning_an_import_killed_after_it_sealed_finishes_it(tmp_path, store):
+    """A kill between sealing and moving the pointer, or after the move and before the
+    process exits, leaves a sealed version: the same command run again completes it."""
+    gallery = Gallery(open_store(store), "g")
+    source = write_embeddings(tmp_path / "in.parquet", 30)
+    import_tables(gallery, source, version="v1", shard_rows=10, commit=False, progress=False)
+    assert gallery.pointer().current is None  # sealed, the pointer never moved
+    assert import_tables(gallery, source, version="v1", shard_rows=10, progress=False) == "v1"
+    assert gallery.pointer().history == ["v1"]
+    assert import_tables(gallery, source, version="v1", shard_rows=10, progress=False) == "v1"
+    assert gallery.pointer().history == ["v1"]  # finished already: nothing moves
+    other = write_embeddings(tmp_path / "other.parquet", 30, seed=1)
+    with pytest.raises(UserInputError, match="already committed"):
+        import_tables(gallery, other, version="v1", shard_rows=10, progress=False)

@@ -121,6 +121,21 @@ def default_version() -> str:
     return "v" + datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
 
 
+def _sealed_earlier(gallery: Gallery, version: str, producer: dict, rows: int, shards: int, commit: bool) -> bool:
+    """Whether ``version`` was already sealed by an import of the same input: a run
+    killed between sealing and moving the pointer, or after moving it and before it
+    exited. Rerunning the command then finishes that run (the pointer moves only if it
+    never did) instead of refusing the version as taken."""
+    if not gallery.is_committed(version):
+        return False
+    plan, manifest = gallery.plan(version), gallery.manifest(version)
+    if plan is None or plan.producer != producer or (manifest["rows"], len(manifest["shards"])) != (rows, shards):
+        return False
+    if commit and version not in gallery.pointer().history:
+        gallery.commit(version)
+    return True
+
+
 def import_tables(
     gallery: Gallery,
     source: Path,
@@ -140,10 +155,13 @@ def import_tables(
     if total == 0:
         raise UserInputError(f"{source}: no rows to import")
     shards = -(-total // shard_rows)
+    producer = {"kind": "import", "source": str(source)}
+    if _sealed_earlier(gallery, version, producer, total, shards, commit):
+        return version
     parent = gallery.pointer().current
     rows = _Rows(_batches(readers, model))
     _check_live_dimension(gallery, parent, rows.peek(), source)  # the first batch, before anything is staged
-    gallery.stage(version, Plan(shards=shards, parent=parent, producer={"kind": "import", "source": str(source)}))
+    gallery.stage(version, Plan(shards=shards, parent=parent, producer=producer))
     try:
         with tqdm(total=total, unit="row", unit_scale=True, desc=f"import {version}", disable=not progress) as bar:
             for index in range(shards):
