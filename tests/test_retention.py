@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import tempfile
+
 import pytest
 
 from tests.serve.helpers import DIM, Deployment
 from tests.store.helpers import unit_vectors
+from tests.test_scratch import KILLED_OWNER
 from upgradeflow.backfill.publication import publish_backfill
 from upgradeflow.errors import UserInputError
 from upgradeflow.index.sharded import ShardedIndex
 from upgradeflow.retention import collect_gallery, collect_index, discard_staged
+from upgradeflow.scratch import dead_scratch, scratch
 from upgradeflow.store.local import LocalStore
 from upgradeflow.store.location import open_store
 
@@ -100,3 +106,20 @@ def test_rollback_refuses_a_version_gc_deleted(deployment):
     assert deployment.catalog.rollback().current == "v2.flat"
     with pytest.raises(UserInputError, match="deleted"):
         deployment.catalog.rollback()
+
+
+def test_gc_removes_the_scratch_directories_of_killed_commands(tmp_path, monkeypatch):
+    """A command killed mid-transfer cannot remove its scratch directory; on a host that
+    runs only commands, no pipeline step ever sweeps it, so gc does."""
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))
+    monkeypatch.setattr(tempfile, "tempdir", None)  # re-read TMPDIR in this process too
+    (tmp_path / "tmp").mkdir()
+    killed = subprocess.run([sys.executable, "-c", KILLED_OWNER], capture_output=True, text=True, check=False)
+    assert killed.returncode == -9 and len(dead_scratch()) == 1
+    deployment = Deployment(tmp_path, rows=200, shard_rows=100, store=LocalStore(tmp_path / "store"))
+    deployment.commit("v1", seed=1)
+    with scratch("live") as live:
+        collected = collect_gallery(deployment.gallery, keep=1)
+        assert (collected.scratch, collected.scratch_bytes) == (1, 4096)
+        assert dead_scratch() == [] and live.is_dir()
+    assert collect_index(deployment.catalog, keep=1).scratch == 0

@@ -14,7 +14,10 @@ names it now:
 Staged versions nobody has written to for the grace period are abandoned (a killed or
 failed run): they are discarded, with the temporary files and incomplete multipart
 uploads killed writers leave behind. Anything written within the grace period is
-assumed to belong to a run still going.
+assumed to belong to a run still going. A killed command also leaves its scratch
+directory in the temp directory of the host it ran on; gc removes those whose owner is
+gone, as every pipeline step does, since a host that only runs commands has no other
+sweeper.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from dataclasses import dataclass
 from upgradeflow.backfill.marker import published_marker
 from upgradeflow.errors import UserInputError
 from upgradeflow.index.sharded import IndexCatalog
+from upgradeflow.scratch import sweep_dead_scratch
 from upgradeflow.store.gallery import Gallery
 from upgradeflow.store.object_store import ObjectStore
 from upgradeflow.store.versioned import VersionedSeries
@@ -38,11 +42,14 @@ class Collected:
     discarded: list[str]  # staged versions abandoned for the grace period
     leftovers: int  # temporary files and incomplete uploads removed
     leftover_bytes: int
+    scratch: int  # scratch directories of dead processes removed from this host's temp directory
+    scratch_bytes: int
 
     def describe(self, name: str) -> str:
         parts = [f"deleted {len(self.deleted)} versions" + (f" ({', '.join(self.deleted)})" if self.deleted else "")]
         parts.append(f"discarded {len(self.discarded)} abandoned staged versions")
         parts.append(f"removed {self.leftovers} leftovers ({self.leftover_bytes} bytes)")
+        parts.append(f"{self.scratch} dead scratch directories ({self.scratch_bytes} bytes)")
         return f"{name}: " + "; ".join(parts)
 
 
@@ -79,7 +86,7 @@ def _collect(series: VersionedSeries, keep: int, grace_hours: float, in_use: set
             series.store.delete(series.store.list(series.version_key(version)))
             discarded.append(version)
     count, size = series.store.sweep_leftovers(series.prefix, cutoff)
-    return Collected(deleted, discarded, count, size)
+    return Collected(deleted, discarded, count, size, *sweep_dead_scratch())
 
 
 def indexed_gallery_versions(store: ObjectStore, gallery: str) -> set[str]:

@@ -51,14 +51,22 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def dead_scratch(root: Path | None = None) -> list[Path]:
+    """Scratch directories under ``root`` (default: the system temp directory) whose
+    owning process is gone."""
+    root = Path(root or tempfile.gettempdir())
+    dead = []
+    for directory in sorted(root.glob(f"{PREFIX}*")):
+        owner = _OWNED.match(directory.name)
+        if directory.is_dir() and owner is not None and not _alive(int(owner.group(1))):
+            dead.append(directory)
+    return dead
+
+
 def sweep_dead_scratch(root: Path | None = None) -> tuple[int, int]:
     """Remove scratch directories whose owning process is gone; (count, bytes)."""
-    root = Path(root or tempfile.gettempdir())
     count = size = 0
-    for directory in root.glob(f"{PREFIX}*"):
-        owner = _OWNED.match(directory.name)
-        if not directory.is_dir() or owner is None or _alive(int(owner.group(1))):
-            continue
+    for directory in dead_scratch(root):
         size += sum(f.stat().st_size for f in directory.rglob("*") if f.is_file())
         shutil.rmtree(directory, ignore_errors=True)
         count += 1
