@@ -232,7 +232,7 @@ class IndexCatalog(VersionedSeries):
                 "(someone else moved it); refusing to swap over it"
             )
 
-    def swap(self, version: str, *, expected_current: str | None | EllipsisType = ...) -> pointers.Pointer:
+    def swap(self, version: str, *, expected_current: str | EllipsisType | None = ...) -> pointers.Pointer:
         """Make a built version live once every file checks out, so no searcher started
         later can find the pointer naming an index it cannot load.
 
