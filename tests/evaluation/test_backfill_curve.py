@@ -17,15 +17,22 @@ def spaces(seed=0, identities=30, per_identity=6, old_noise=1.2):
     return labels, embed(0.3), embed(old_noise)
 
 
-def test_curve_runs_from_the_old_system_to_new_new_with_flips_at_every_step():
+def random_order_curve(**options) -> tuple[dict, np.ndarray, np.ndarray, np.ndarray, np.ndarray, list]:
+    """A random-order backfill curve over every sixth row as queries and the rest as the
+    gallery; the curve, its spaces and rows, and the old system's ranks."""
     labels, new, old = spaces()
     queries, gallery = np.arange(0, len(labels), 6), np.setdiff1d(np.arange(len(labels)), np.arange(0, len(labels), 6))
     old_ranks = positive_ranks(old[queries], labels[queries], old[gallery], labels[gallery])
     order = np.random.default_rng(0).permutation(len(gallery))
     curve = backfill_curve(
         new[queries], old[queries], new[gallery], old[gallery], labels[queries], labels[gallery],
-        order, top1_correct(old_ranks),
+        order, top1_correct(old_ranks), **options,
     )  # fmt: skip
+    return curve, labels, new, queries, gallery, old_ranks
+
+
+def test_curve_runs_from_the_old_system_to_new_new_with_flips_at_every_step():
+    curve, labels, new, queries, gallery, old_ranks = random_order_curve()
     new_new = metrics_from_ranks(positive_ranks(new[queries], labels[queries], new[gallery], labels[gallery]))
     assert curve["map@100"][0] == round(metrics_from_ranks(old_ranks).map_at_100, 3)
     assert curve["map@100"][-1] == round(new_new.map_at_100, 3)
@@ -47,13 +54,6 @@ def test_largest_drop_sees_a_dip():
 
 
 def test_per_query_ap_averages_to_the_curve():
-    labels, new, old = spaces()
-    queries, gallery = np.arange(0, len(labels), 6), np.setdiff1d(np.arange(len(labels)), np.arange(0, len(labels), 6))
-    old_ranks = positive_ranks(old[queries], labels[queries], old[gallery], labels[gallery])
-    order = np.random.default_rng(0).permutation(len(gallery))
-    curve = backfill_curve(
-        new[queries], old[queries], new[gallery], old[gallery], labels[queries], labels[gallery],
-        order, top1_correct(old_ranks), per_query=True,
-    )  # fmt: skip
+    curve, _, _, queries, _, _ = random_order_curve(per_query=True)
     assert curve["ap@100"].shape == (11, len(queries))
     np.testing.assert_allclose(100 * curve["ap@100"].mean(axis=1), curve["map@100"], atol=1e-3)
