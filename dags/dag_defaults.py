@@ -36,7 +36,7 @@ def store_name_param(default: str = "glyphs") -> Param:
 
 def lease_ttl_param() -> Param:
     return Param(
-        6 * 3600,
+        21_600,  # six hours
         type="integer",
         minimum=60,
         description="seconds the run's gallery lease lasts without a renewal (each pointer move renews it); "

@@ -56,6 +56,26 @@ def _command(step: str, result: str) -> list[str]:
 
 
 @dsl.container_component
+def take_lease(gallery: str, owner: str, ttl_s: int, result: dsl.OutputPath(str)) -> dsl.ContainerSpec:
+    """Take this run's lease on the gallery first, so no other run on it overlaps this one."""
+    return dsl.ContainerSpec(
+        image=DEFAULT_IMAGE,
+        command=_command("lease", result),
+        args=["take", "--gallery", gallery, "--owner", owner, "--ttl-s", ttl_s],
+    )
+
+
+@dsl.container_component
+def release_lease(gallery: str, owner: str, result: dsl.OutputPath(str)) -> dsl.ContainerSpec:
+    """Release the run's lease however the run ended (the pipeline's exit handler)."""
+    return dsl.ContainerSpec(
+        image=DEFAULT_IMAGE,
+        command=_command("lease", result),
+        args=["release", "--gallery", gallery, "--owner", owner],
+    )
+
+
+@dsl.container_component
 def train_new_model(
     old_model: str,
     method: str,
@@ -186,14 +206,20 @@ def build_index_shard(
 
 @dsl.container_component
 def commit_evolved(
-    run_key: str, gallery: str, index: str, index_kind: str, result: dsl.OutputPath(str)
+    run_key: str, gallery: str, index: str, index_kind: str, lease_owner: str, result: dsl.OutputPath(str)
 ) -> dsl.ContainerSpec:
-    """Make the evolved gallery and its index live."""
+    """Make the evolved gallery and its index live, renewing the run's lease first."""
     return dsl.ContainerSpec(
         image=DEFAULT_IMAGE,
         command=_command("commit_evolved", result),
-        args=["--run-key", run_key, "--gallery", gallery, "--index", index, "--index-kind", index_kind],
-    )
+        args=[
+            "--run-key", run_key,
+            "--gallery", gallery,
+            "--index", index,
+            "--index-kind", index_kind,
+            "--lease-owner", lease_owner,
+        ],
+    )  # fmt: skip
 
 
 @dsl.container_component
@@ -247,14 +273,20 @@ def build_final_index(
 
 @dsl.container_component
 def swap_backfilled(
-    run_key: str, gallery: str, index: str, index_kind: str, result: dsl.OutputPath(str)
+    run_key: str, gallery: str, index: str, index_kind: str, lease_owner: str, result: dsl.OutputPath(str)
 ) -> dsl.ContainerSpec:
-    """Make the backfilled gallery and its index live."""
+    """Make the backfilled gallery and its index live, renewing the run's lease first."""
     return dsl.ContainerSpec(
         image=DEFAULT_IMAGE,
         command=_command("swap_backfilled", result),
-        args=["--run-key", run_key, "--gallery", gallery, "--index", index, "--index-kind", index_kind],
-    )
+        args=[
+            "--run-key", run_key,
+            "--gallery", gallery,
+            "--index", index,
+            "--index-kind", index_kind,
+            "--lease-owner", lease_owner,
+        ],
+    )  # fmt: skip
 
 
 @dsl.container_component
@@ -337,82 +369,93 @@ def build_pipeline(options: CompileOptions) -> Callable:
         backfill_order: str = "worst-first",
         shard_concurrency: int = 4,
         max_map_length: int = 256,
+        lease_ttl_s: int = 21_600,
     ):
-        train = configure(
-            train_new_model(
-                old_model=old_model,
-                method=method,
-                weighting=weighting,
-                widths=widths,
-                gallery=gallery,
-                dataset=dataset,
-                mode=mode,
-                seed=seed,
-            ),
-            "train_new_model",
-            options.train_cpu,
-            options.train_memory,
-        )
-        if options.gpu:
-            train.set_accelerator_type(GPU_RESOURCE).set_accelerator_limit(1)
-        key_task = extract_run_key(train_result=train.output).set_display_name("run_key")
-        key = key_task.set_container_image(options.image).output
+        # One owner per pipeline run, as the DAG's is one per DAG run: its pointer moves renew
+        # the lease and the exit handler releases it whether the run succeeds or fails.
+        owner = dsl.PIPELINE_JOB_ID_PLACEHOLDER
+        released = step(release_lease(gallery=gallery, owner=owner), "release_lease")
+        with dsl.ExitHandler(exit_task=released, name="leased"):
+            lease = step(take_lease(gallery=gallery, owner=owner, ttl_s=lease_ttl_s), "take_lease")
+            train = configure(
+                train_new_model(
+                    old_model=old_model,
+                    method=method,
+                    weighting=weighting,
+                    widths=widths,
+                    gallery=gallery,
+                    dataset=dataset,
+                    mode=mode,
+                    seed=seed,
+                ),
+                "train_new_model",
+                options.train_cpu,
+                options.train_memory,
+            ).after(lease)
+            if options.gpu:
+                train.set_accelerator_type(GPU_RESOURCE).set_accelerator_limit(1)
+            key_task = extract_run_key(train_result=train.output).set_display_name("run_key")
+            key = key_task.set_container_image(options.image).output
 
-        evaluated = step(evaluate(run_key=key, model_name=model_name), "evaluate")
-        registered = step(register(run_key=key, model_name=model_name), "register").after(evaluated)
-        gated = step(
-            gate(
-                run_key=key,
-                model_name=model_name,
-                require_compatible=require_compatible,
-                compatibility_metrics=compatibility_metrics,
-                max_new_new_regression=max_new_new_regression,
-                min_new_evolved=min_new_evolved,
-            ),
-            "gate",
-        ).after(registered)
-        plan = step(
-            plan_shards(
-                run_key=key, gallery=gallery, shard_concurrency=shard_concurrency, max_map_length=max_map_length
-            ),
-            "plan_shards",
-        ).after(gated)
+            evaluated = step(evaluate(run_key=key, model_name=model_name), "evaluate")
+            registered = step(register(run_key=key, model_name=model_name), "register").after(evaluated)
+            gated = step(
+                gate(
+                    run_key=key,
+                    model_name=model_name,
+                    require_compatible=require_compatible,
+                    compatibility_metrics=compatibility_metrics,
+                    max_new_new_regression=max_new_new_regression,
+                    min_new_evolved=min_new_evolved,
+                ),
+                "gate",
+            ).after(registered)
+            plan = step(
+                plan_shards(
+                    run_key=key, gallery=gallery, shard_concurrency=shard_concurrency, max_map_length=max_map_length
+                ),
+                "plan_shards",
+            ).after(gated)
 
-        with dsl.ParallelFor(items=plan.output, parallelism=options.parallelism) as lane:
-            evolved = step(evolve_shard(run_key=key, gallery=gallery, shards=lane.shards), "evolve_shard")
-        sealed = step(seal_evolved(run_key=key, gallery=gallery), "seal_evolved").after(evolved)
-        with dsl.ParallelFor(items=plan.output, parallelism=options.parallelism) as lane:
-            indexed = step(
-                build_index_shard(run_key=key, gallery=gallery, index=index, index_kind=index_kind, shards=lane.shards),
-                "build_index_shard",
-            ).after(sealed)
-        committed = step(
-            commit_evolved(run_key=key, gallery=gallery, index=index, index_kind=index_kind), "commit_evolved"
-        ).after(indexed)
-        backfill_plan = step(
-            plan_backfill(
-                run_key=key,
-                model_name=model_name,
-                gallery=gallery,
-                backfill_order=backfill_order,
-                seed=seed,
-                shard_concurrency=shard_concurrency,
-                max_map_length=max_map_length,
-            ),
-            "plan_backfill",
-        ).after(committed)
-        with dsl.ParallelFor(items=backfill_plan.output, parallelism=options.parallelism) as lane:
-            backfilled = step(backfill_shard(run_key=key, gallery=gallery, shards=lane.shards), "backfill_shard")
-        final_index = step(
-            build_final_index(run_key=key, gallery=gallery, index=index, index_kind=index_kind), "build_final_index"
-        ).after(backfilled)
-        swapped = step(
-            swap_backfilled(run_key=key, gallery=gallery, index=index, index_kind=index_kind), "swap_backfilled"
-        ).after(final_index)
-        step(
-            promote(run_key=key, model_name=model_name, gallery=gallery, index=index, index_kind=index_kind),
-            "promote",
-        ).after(swapped)
+            with dsl.ParallelFor(items=plan.output, parallelism=options.parallelism) as lane:
+                evolved = step(evolve_shard(run_key=key, gallery=gallery, shards=lane.shards), "evolve_shard")
+            sealed = step(seal_evolved(run_key=key, gallery=gallery), "seal_evolved").after(evolved)
+            with dsl.ParallelFor(items=plan.output, parallelism=options.parallelism) as lane:
+                indexed = step(
+                    build_index_shard(
+                        run_key=key, gallery=gallery, index=index, index_kind=index_kind, shards=lane.shards
+                    ),
+                    "build_index_shard",
+                ).after(sealed)
+            committed = step(
+                commit_evolved(run_key=key, gallery=gallery, index=index, index_kind=index_kind, lease_owner=owner),
+                "commit_evolved",
+            ).after(indexed)
+            backfill_plan = step(
+                plan_backfill(
+                    run_key=key,
+                    model_name=model_name,
+                    gallery=gallery,
+                    backfill_order=backfill_order,
+                    seed=seed,
+                    shard_concurrency=shard_concurrency,
+                    max_map_length=max_map_length,
+                ),
+                "plan_backfill",
+            ).after(committed)
+            with dsl.ParallelFor(items=backfill_plan.output, parallelism=options.parallelism) as lane:
+                backfilled = step(backfill_shard(run_key=key, gallery=gallery, shards=lane.shards), "backfill_shard")
+            final_index = step(
+                build_final_index(run_key=key, gallery=gallery, index=index, index_kind=index_kind), "build_final_index"
+            ).after(backfilled)
+            swapped = step(
+                swap_backfilled(run_key=key, gallery=gallery, index=index, index_kind=index_kind, lease_owner=owner),
+                "swap_backfilled",
+            ).after(final_index)
+            step(
+                promote(run_key=key, model_name=model_name, gallery=gallery, index=index, index_kind=index_kind),
+                "promote",
+            ).after(swapped)
 
     return model_upgrade
 

@@ -142,7 +142,8 @@ def dag_steps() -> dict[str, set[str]]:
         if not (isinstance(node, ast.Call) and getattr(node.func, "id", None) in ("step", "mapped_step")):
             continue
         name = ast.literal_eval(node.args[0])
-        elements = list(node.args[1].elts)
+        arguments = node.args[1]  # a list literal, or the name of one (``moves``)
+        elements = list(arguments.elts if isinstance(arguments, ast.List) else lists[arguments.id])
         flags = set()
         while elements:
             element = elements.pop()
@@ -184,6 +185,17 @@ def all_tasks(spec: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return tasks
 
 
+def exit_handler(spec: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The one root task that is an exit handler: the run's steps, all under the lease."""
+    (found,) = [(n, t) for n, t in spec["root"]["dag"]["tasks"].items() if n.startswith("exit-handler")]
+    return found
+
+
+def upgrade_tasks(spec: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The tasks inside the exit handler: where the DAG's steps (and their loops) run."""
+    return spec["components"][exit_handler(spec)[1]["componentRef"]["name"]]["dag"]["tasks"]
+
+
 def step_task(spec: dict[str, Any], step: str) -> tuple[str, dict[str, Any]]:
     label, _ = step_container(spec, step)
     component = next(name for name, c in spec["components"].items() if c.get("executorLabel") == label)
@@ -193,9 +205,9 @@ def step_task(spec: dict[str, Any], step: str) -> tuple[str, dict[str, Any]]:
 
 
 def loop_of(spec: dict[str, Any], step: str) -> tuple[str, dict[str, Any]]:
-    """The root-level ParallelFor task whose body runs ``step``."""
+    """The ParallelFor task (beside the steps) whose body runs ``step``."""
     task_name, _ = step_task(spec, step)
-    for name, task in spec["root"]["dag"]["tasks"].items():
+    for name, task in upgrade_tasks(spec).items():
         body = spec["components"][task["componentRef"]["name"]].get("dag", {}).get("tasks", {})
         if task_name in body:
             return name, task
@@ -203,7 +215,7 @@ def loop_of(spec: dict[str, Any], step: str) -> tuple[str, dict[str, Any]]:
 
 
 def root_name(spec: dict[str, Any], step: str) -> str:
-    """The root-level task that runs ``step``: the step itself or its loop."""
+    """The task beside the other steps that runs ``step``: the step itself or its loop."""
     return loop_of(spec, step)[0] if step in MAPPED_STEPS else step_task(spec, step)[0]
 
 
@@ -254,7 +266,7 @@ def test_run_key_reaches_every_later_step(spec: dict[str, Any]) -> None:
         producers.add(run_key["taskOutputParameter"]["producerTask"])
     assert len(producers) == 1
     (producer,) = producers
-    source = spec["root"]["dag"]["tasks"][producer]
+    source = upgrade_tasks(spec)[producer]
     assert next(iter(source["inputs"]["parameters"].values()))["taskOutputParameter"]["producerTask"] == train_name
 
 
@@ -270,10 +282,36 @@ def test_lanes_fan_out_in_parallel_loops(spec: dict[str, Any]) -> None:
 
 
 def test_steps_run_in_the_dags_order(spec: dict[str, Any]) -> None:
-    root = spec["root"]["dag"]["tasks"]
+    root = upgrade_tasks(spec)
     # train_new_model -> evaluate goes through the run-key task (test_run_key_reaches_every_later_step).
     for before, after in itertools.pairwise(ORDER[1:]):
         assert root_name(spec, before) in root[root_name(spec, after)].get("dependentTasks", []), (before, after)
+
+
+def test_the_run_holds_the_gallery_lease_from_first_step_to_exit(spec: dict[str, Any]) -> None:
+    """As the DAG does: take the lease before training, renew it at each pointer move under
+    the same owner, and release it in the exit handler, which runs however the run ends."""
+    lease_containers = {c["args"][0]: c for c in containers(spec).values() if _runs_module(c, "tasks.lease")}
+    assert set(lease_containers) == {"take", "release"}
+    take, release = (lease_containers[action]["args"] for action in ("take", "release"))
+    assert "--ttl-s" in take and take[take.index("--gallery") + 1] == release[release.index("--gallery") + 1]
+
+    _, train = step_task(spec, "train_new_model")
+    take_name = next(n for n, t in upgrade_tasks(spec).items() if t["componentRef"]["name"] == "comp-take-lease")
+    assert take_name in train["dependentTasks"]
+    for step in ("commit_evolved", "swap_backfilled"):
+        assert "--lease-owner" in step_container(spec, step)[1]["args"], step
+    # The owner every lease call names: the same run-time constant, the run's id.
+    inputs = [
+        task["inputs"]["parameters"]["owner" if "lease" in name else "lease_owner"]
+        for name, task in [*upgrade_tasks(spec).items(), *spec["root"]["dag"]["tasks"].items()]
+        if name in ("take-lease", "release-lease", "commit-evolved", "swap-backfilled")
+    ]
+    assert len(inputs) == 4 and all(i == {"runtimeValue": {"constant": "{{$.pipeline_job_uuid}}"}} for i in inputs)
+    handler_name, _ = exit_handler(spec)
+    release_task = spec["root"]["dag"]["tasks"]["release-lease"]
+    assert release_task["triggerPolicy"]["strategy"] == "ALL_UPSTREAM_TASKS_COMPLETED"
+    assert release_task["dependentTasks"] == [handler_name]
 
 
 def test_gpu_only_when_asked_and_only_for_training(spec: dict[str, Any], variant_spec: dict[str, Any]) -> None:

@@ -77,6 +77,9 @@ def step_after_barrier(module: str, argv: list[str], barrier, results) -> None:
     step = importlib.import_module(module)
     stderr = io.StringIO()
     barrier.wait()
-    with contextlib.redirect_stderr(stderr), contextlib.redirect_stdout(io.StringIO()):
-        status = step.main(argv)
+    try:
+        with contextlib.redirect_stderr(stderr), contextlib.redirect_stdout(io.StringIO()):
+            status = step.main(argv)
+    except BaseException as error:  # report it: a worker that dies silently leaves the test waiting
+        status = f"raised {error!r}"
     results.put((argv, status, stderr.getvalue().strip()))
