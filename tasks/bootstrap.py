@@ -27,7 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def work(args: argparse.Namespace) -> dict:
-    from upgradeflow.bench.embedding_export import write_embedding_table
+    from upgradeflow.embeddings import write_embedding_table
     from upgradeflow.errors import UserInputError
     from upgradeflow.index.sharded import IndexCatalog
     from upgradeflow.registry.versions import CHAMPION, alias_version, load_package, resolve

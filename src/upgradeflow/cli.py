@@ -56,10 +56,10 @@ def cmd_data_glyphs(args: argparse.Namespace) -> int:
 
 def cmd_bench_compat(args: argparse.Namespace) -> int:
     from upgradeflow.bench.compat import run_compat_bench
-    from upgradeflow.bench.methods import parse_methods
-    from upgradeflow.bench.scenarios import get_scenario
     from upgradeflow.data.registry import load_dataset
     from upgradeflow.data.splits import validation_view
+    from upgradeflow.methods.registry import parse_methods
+    from upgradeflow.methods.scenarios import get_scenario
     from upgradeflow.runtime import configure_torch
     from upgradeflow.training.loop import TrainConfig
 
@@ -125,9 +125,11 @@ def build_parser() -> argparse.ArgumentParser:
     compat = bench.add_parser("compat", help="cross-model compatibility benchmark")
     compat.add_argument("--dataset", default="glyphs", help="glyphs, fashion-mnist, parquet:PATH or folder:PATH")
     compat.add_argument(
-        "--methods", default="old,independent,bct,dmu,sfsc", help="comma-separated; see bench/methods.py"
+        "--methods", default="old,independent,bct,dmu,sfsc", help="comma-separated; see upgradeflow/methods/registry.py"
     )
-    compat.add_argument("--scenario", default="default", help="default, hard or moderate (bench/scenarios.py)")
+    compat.add_argument(
+        "--scenario", default="default", help="default, hard or moderate (upgradeflow/methods/scenarios.py)"
+    )
     compat.add_argument("--seeds", type=_seeds, help="comma-separated (default: 0 quick, 0,1,2 full)")
     compat.add_argument("--quick", action="store_true", help="small subset, few epochs (minutes)")
     compat.add_argument(

@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 import torch
 from PIL import Image
 
-from upgradeflow.bench.embedding_export import write_embedding_table
+from upgradeflow.embeddings import write_embedding_table
 from upgradeflow.models.config import ModelConfig
 from upgradeflow.models.embedder import EmbeddingModel
 from upgradeflow.store.gallery import Gallery

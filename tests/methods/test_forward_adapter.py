@@ -1,6 +1,6 @@
 import numpy as np
 
-from upgradeflow.compat.forward_adapter import fit_forward_adapter, mean_distance
+from upgradeflow.methods.forward_adapter import fit_forward_adapter, mean_distance
 from upgradeflow.models.adapter import AdapterConfig
 
 CONFIG = AdapterConfig(in_dim=8, hidden_dim=32, out_dim=8, depth=2, residual=True)

@@ -4,12 +4,12 @@ import torch
 from torch import nn
 
 from tests.training.test_loop import toy_images
-from upgradeflow.compat.gradient_projection import project_conflicting
 from upgradeflow.errors import UserInputError
+from upgradeflow.methods.gradient_projection import project_conflicting
+from upgradeflow.methods.sfsc import SFSCConfig, project_per_parameter, train_switchable
 from upgradeflow.models.config import ModelConfig
 from upgradeflow.models.switchable import SwitchableEmbeddingModel
 from upgradeflow.training.loop import TrainConfig, embed_images
-from upgradeflow.training.switchable import SFSCConfig, project_per_parameter, train_switchable
 
 CONFIG = ModelConfig(width=16, depth=3, embedding_dim=16, image_size=16)
 

@@ -25,9 +25,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from upgradeflow.compat.gradient_projection import project_conflicting
-from upgradeflow.compat.selective import new_to_old_contrastive
 from upgradeflow.errors import UserInputError
+from upgradeflow.methods.gradient_projection import project_conflicting
+from upgradeflow.methods.selective import new_to_old_contrastive
 from upgradeflow.models.cosine_classifier import CosineClassifier
 from upgradeflow.models.switchable import DEFAULT_WIDTHS, SwitchableEmbeddingModel, check_head_layout, check_widths
 from upgradeflow.training.loop import (

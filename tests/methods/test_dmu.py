@@ -3,9 +3,9 @@ import pytest
 import torch
 
 from tests.training.test_loop import TINY, toy_images
-from upgradeflow.compat.bct import old_classifier_rows
-from upgradeflow.compat.dmu import DMUConfig, DMULoss, sample_weights
 from upgradeflow.errors import UserInputError
+from upgradeflow.methods.bct import old_classifier_rows
+from upgradeflow.methods.dmu import DMUConfig, DMULoss, sample_weights
 from upgradeflow.models.cosine_classifier import CosineClassifier
 from upgradeflow.models.embedder import EmbeddingModel
 from upgradeflow.training.loop import Batch, StepOutputs, TrainConfig, embed_images, train_embedding

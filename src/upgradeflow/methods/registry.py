@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from upgradeflow.compat.dmu import DMUConfig
 from upgradeflow.errors import UserInputError, check_choice
-from upgradeflow.training.switchable import SFSCConfig
+from upgradeflow.methods.dmu import DMUConfig
+from upgradeflow.methods.sfsc import SFSCConfig
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from upgradeflow.compat.selective import WEIGHTINGS, new_to_old_contrastive, old_discriminativeness, weighted_mean
 from upgradeflow.errors import UserInputError, check_choice
+from upgradeflow.methods.selective import WEIGHTINGS, new_to_old_contrastive, old_discriminativeness, weighted_mean
 from upgradeflow.models.adapter import AdapterConfig, MLPAdapter
 from upgradeflow.models.cosine_classifier import cosine_logits
 from upgradeflow.training.loop import ExtraLoss, StepOutputs

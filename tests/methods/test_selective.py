@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 import torch
 
-from upgradeflow.compat.selective import new_to_old_contrastive, old_discriminativeness, weighted_mean
 from upgradeflow.errors import UserInputError
+from upgradeflow.methods.selective import new_to_old_contrastive, old_discriminativeness, weighted_mean
 
 
 def clustered(spread: list[float], per_class: int = 8, dim: int = 16, seed: int = 0):

@@ -15,18 +15,18 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from upgradeflow.bench.methods import Method
-from upgradeflow.compat.bct import influence_term, old_classifier_rows
-from upgradeflow.compat.dmu import DMULoss, sample_weights
-from upgradeflow.compat.forward_adapter import fit_forward_adapter, mean_distance
 from upgradeflow.data.image_set import ImageSet
+from upgradeflow.methods.bct import influence_term, old_classifier_rows
+from upgradeflow.methods.dmu import DMULoss, sample_weights
+from upgradeflow.methods.forward_adapter import fit_forward_adapter, mean_distance
+from upgradeflow.methods.registry import Method
+from upgradeflow.methods.sfsc import train_switchable
 from upgradeflow.models.adapter import AdapterConfig, MLPAdapter, apply_adapter
 from upgradeflow.models.config import ModelConfig
 from upgradeflow.models.embedder import EmbeddingModel
 from upgradeflow.models.switchable import SwitchableEmbeddingModel
 from upgradeflow.training.labels import LabelIndex
 from upgradeflow.training.loop import TrainConfig, TrainResult, embed_images, train_embedding
-from upgradeflow.training.switchable import train_switchable
 
 
 @dataclass

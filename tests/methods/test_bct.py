@@ -3,7 +3,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from upgradeflow.compat.bct import influence_loss, influence_term, old_classifier_rows
+from upgradeflow.methods.bct import influence_loss, influence_term, old_classifier_rows
 from upgradeflow.models.cosine_classifier import CosineClassifier
 from upgradeflow.training.loop import Batch, StepOutputs
 

@@ -1,6 +1,6 @@
 import torch
 
-from upgradeflow.compat.gradient_projection import project_conflicting
+from upgradeflow.methods.gradient_projection import project_conflicting
 
 
 def test_conflicting_gradients_lose_their_opposing_part():

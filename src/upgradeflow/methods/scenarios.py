@@ -13,7 +13,10 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
 
-from upgradeflow.errors import check_choice
+import numpy as np
+
+from upgradeflow.data.image_set import ImageSet
+from upgradeflow.errors import UserInputError, check_choice
 from upgradeflow.models.config import NEW_MODEL, OLD_MODEL, ModelConfig
 
 
@@ -50,3 +53,33 @@ def get_scenario(name: str, quick: bool) -> Scenario:
             max_test_identities=200,
         )
     return scenario
+
+
+@dataclass(frozen=True)
+class ScenarioSplit:
+    """The identities and images one seed trains and evaluates on."""
+
+    train: ImageSet
+    old_train: ImageSet
+    queries: ImageSet
+    gallery: ImageSet
+
+
+def make_split(data: ImageSet, scenario: Scenario, seed: int) -> ScenarioSplit:
+    rng = np.random.default_rng(seed)
+    train_ids = np.unique(data.identities[data.split == "train"])
+    test_ids = np.unique(data.identities[data.split == "test"])
+    if len(train_ids) == 0 or len(test_ids) == 0:
+        raise UserInputError("dataset needs both training and held-out (test) identities")
+    if scenario.max_train_identities and len(train_ids) > scenario.max_train_identities:
+        train_ids = np.sort(rng.choice(train_ids, scenario.max_train_identities, replace=False))
+    if scenario.max_test_identities and len(test_ids) > scenario.max_test_identities:
+        test_ids = np.sort(rng.choice(test_ids, scenario.max_test_identities, replace=False))
+    old_ids = np.sort(rng.choice(train_ids, max(2, round(scenario.old_fraction * len(train_ids))), replace=False))
+    test = data.with_identities(test_ids)
+    return ScenarioSplit(
+        train=data.with_identities(train_ids),
+        old_train=data.with_identities(old_ids),
+        queries=test.by_role("query"),
+        gallery=test.by_role("gallery"),
+    )
