@@ -30,11 +30,11 @@ def work(args: argparse.Namespace) -> dict:
     from upgradeflow.embeddings import write_embedding_table
     from upgradeflow.errors import UserInputError
     from upgradeflow.index.sharded import IndexCatalog
+    from upgradeflow.models.inference import embed_images
     from upgradeflow.registry.versions import CHAMPION, alias_version, load_package, resolve
     from upgradeflow.runtime import configure_torch
     from upgradeflow.store.gallery import Gallery
     from upgradeflow.store.importer import import_tables
-    from upgradeflow.training.loop import embed_images
     from upgradeflow.upgrade.spec import UpgradeSpec
     from upgradeflow.upgrade.training import upgrade_split
 

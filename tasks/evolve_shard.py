@@ -24,7 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
 def work(args: argparse.Namespace) -> dict:
     from upgradeflow.registry.model_package import FORWARD_ADAPTER_FILE
     from upgradeflow.runtime import configure_torch
-    from upgradeflow.store.transform import evolve_shard
+    from upgradeflow.upgrade.evolve import evolve_shard
     from upgradeflow.upgrade.shard_plan import parse_shards
 
     store = open_store(args)

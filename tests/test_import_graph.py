@@ -1,6 +1,7 @@
-"""The package structure holds: the product never imports the benchmarks, and no two
-packages import each other, even through others. Read from the source with ``ast``, so
-an import added inside a function counts as much as one at the top."""
+"""The package structure holds: the product never imports the benchmarks, no two
+packages import each other, even through others, and the query service reaches no
+training code. Read from the source with ``ast``, so an import inside a function (a
+lazy one) counts as much as one at the top."""
 
 from __future__ import annotations
 
@@ -10,6 +11,53 @@ from pathlib import Path
 SOURCE = Path(__file__).resolve().parents[1] / "src" / "upgradeflow"
 # The command line is the one place that offers the benchmarks (``upgradeflow bench``).
 MAY_IMPORT_BENCH = {"bench", "cli", "cli_pairs", "cli_trade_off"}
+TRAINING_CODE = {"training", "methods", "bench"}
+
+
+def module_file(module: str) -> Path | None:
+    path = SOURCE.parent.joinpath(*module.split("."))
+    for candidate in (path.with_suffix(".py"), path / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def imported_modules(module: str) -> set[str]:
+    """The upgradeflow modules ``module`` imports, with the packages they sit in (whose
+    ``__init__`` runs on the way)."""
+    path = module_file(module)
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if (
+            isinstance(node, ast.ImportFrom)
+            and node.module
+            and node.level == 0
+            and node.module.startswith("upgradeflow")
+        ):
+            found |= {node.module} | {f"{node.module}.{alias.name}" for alias in node.names}
+        elif isinstance(node, ast.Import):
+            found |= {a.name for a in node.names if a.name.startswith("upgradeflow.")}
+    parents = {".".join(m.split(".")[:i]) for m in found for i in range(1, m.count(".") + 1)}
+    return {m for m in found | parents if module_file(m)}
+
+
+def import_closure(roots: list[str]) -> dict[str, str | None]:
+    """Every module reachable from ``roots``, each with the module that first imports it."""
+    reached: dict[str, str | None] = dict.fromkeys(roots)
+    pending = list(roots)
+    while pending:
+        module = pending.pop()
+        for imported in imported_modules(module) - reached.keys():
+            reached[imported] = module
+            pending.append(imported)
+    return reached
+
+
+def chain(reached: dict[str, str | None], module: str) -> str:
+    links = [module]
+    while (importer := reached[links[-1]]) is not None:
+        links.append(importer)
+    return " <- ".join(links)
 
 
 def package_of(path: Path) -> str:
@@ -73,3 +121,11 @@ def test_a_cycle_is_found_where_there_is_one() -> None:
     graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
     assert cycle_from(graph, "a") == ["a", "b", "c", "a"]
     assert cycle_from(graph, "d") is None
+
+
+def test_the_query_service_imports_no_training_code() -> None:
+    roots = [f"upgradeflow.serve.{p.stem}" for p in sorted((SOURCE / "serve").glob("*.py"))]
+    reached = import_closure(roots)
+    assert "upgradeflow.registry.embedding_model" in reached and "upgradeflow.store.gallery" in reached
+    training = [chain(reached, m) for m in sorted(reached) if m.split(".")[1:2] and m.split(".")[1] in TRAINING_CODE]
+    assert training == [], "\n".join(training)

@@ -115,7 +115,7 @@ def cmd_discard(args: argparse.Namespace) -> int:
 
 def cmd_evolve(args: argparse.Namespace) -> int:
     from upgradeflow.runtime import configure_torch
-    from upgradeflow.store.transform import evolve_shard
+    from upgradeflow.upgrade.evolve import evolve_shard
 
     configure_torch(args.threads)
     gallery = open_gallery(args)
@@ -140,10 +140,11 @@ def cmd_evolve(args: argparse.Namespace) -> int:
 
 
 def cmd_backfill(args: argparse.Namespace) -> int:
-    from upgradeflow.backfill.extraction import backfill_shard, load_embedding_model, model_digest
+    from upgradeflow.backfill.extraction import backfill_shard, model_digest
     from upgradeflow.backfill.planning import BackfillRequest, plan_backfill
     from upgradeflow.backfill.progress import backfill_progress
     from upgradeflow.data.sources import SourceResolver
+    from upgradeflow.registry.embedding_model import load_embedding_model
     from upgradeflow.registry.tracking import read_tracking
     from upgradeflow.runtime import configure_torch
 

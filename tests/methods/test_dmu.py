@@ -8,7 +8,8 @@ from upgradeflow.methods.bct import old_classifier_rows
 from upgradeflow.methods.dmu import DMUConfig, DMULoss, sample_weights
 from upgradeflow.models.cosine_classifier import CosineClassifier
 from upgradeflow.models.embedder import EmbeddingModel
-from upgradeflow.training.loop import Batch, StepOutputs, TrainConfig, embed_images, train_embedding
+from upgradeflow.models.inference import embed_images
+from upgradeflow.training.loop import Batch, StepOutputs, TrainConfig, train_embedding
 
 
 @pytest.mark.parametrize(

@@ -8,8 +8,9 @@ from upgradeflow.errors import UserInputError
 from upgradeflow.methods.gradient_projection import project_conflicting
 from upgradeflow.methods.sfsc import SFSCConfig, project_per_parameter, train_switchable
 from upgradeflow.models.config import ModelConfig
+from upgradeflow.models.inference import embed_images
 from upgradeflow.models.switchable import SwitchableEmbeddingModel
-from upgradeflow.training.loop import TrainConfig, embed_images
+from upgradeflow.training.loop import TrainConfig
 
 CONFIG = ModelConfig(width=16, depth=3, embedding_dim=16, image_size=16)
 

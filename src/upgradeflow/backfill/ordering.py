@@ -11,8 +11,8 @@ import hashlib
 
 import numpy as np
 
+from upgradeflow.discriminativeness import old_discriminativeness
 from upgradeflow.errors import UserInputError, check_choice
-from upgradeflow.methods.selective import old_discriminativeness
 
 POLICIES = ("random", "worst-first", "residual-first")
 

@@ -35,8 +35,9 @@ from upgradeflow.methods.trainers import (
     train_old_model,
 )
 from upgradeflow.models.checkpoint import save_model
+from upgradeflow.models.inference import embed_images, resolve_device
 from upgradeflow.models.switchable import width_tag
-from upgradeflow.training.loop import TrainConfig, embed_images, resolve_device
+from upgradeflow.training.loop import TrainConfig
 
 
 def width_results(

@@ -9,13 +9,11 @@ from upgradeflow.methods.dmu import DMUConfig, DMULoss, sample_weights
 from upgradeflow.methods.forward_adapter import fit_forward_adapter
 from upgradeflow.methods.registry import Method, parse_methods
 from upgradeflow.methods.scenarios import SCENARIOS, Scenario, ScenarioSplit, get_scenario, make_split
-from upgradeflow.methods.selective import WEIGHTINGS, old_discriminativeness
 from upgradeflow.methods.sfsc import SFSCConfig, train_switchable
 from upgradeflow.methods.trainers import TrainedMethod, train_method, train_old_model
 
 __all__ = [
     "SCENARIOS",
-    "WEIGHTINGS",
     "DMUConfig",
     "DMULoss",
     "Method",
@@ -28,7 +26,6 @@ __all__ = [
     "influence_term",
     "make_split",
     "old_classifier_rows",
-    "old_discriminativeness",
     "parse_methods",
     "sample_weights",
     "train_method",

@@ -18,8 +18,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from upgradeflow.discriminativeness import WEIGHTINGS, old_discriminativeness
 from upgradeflow.errors import UserInputError, check_choice
-from upgradeflow.methods.selective import WEIGHTINGS, new_to_old_contrastive, old_discriminativeness, weighted_mean
+from upgradeflow.methods.selective import new_to_old_contrastive, weighted_mean
 from upgradeflow.models.adapter import AdapterConfig, MLPAdapter
 from upgradeflow.models.cosine_classifier import cosine_logits
 from upgradeflow.training.loop import ExtraLoss, StepOutputs

@@ -29,6 +29,7 @@ from upgradeflow.errors import UserInputError
 from upgradeflow.methods.gradient_projection import project_conflicting
 from upgradeflow.methods.selective import new_to_old_contrastive
 from upgradeflow.models.cosine_classifier import CosineClassifier
+from upgradeflow.models.inference import resolve_device
 from upgradeflow.models.switchable import DEFAULT_WIDTHS, SwitchableEmbeddingModel, check_head_layout, check_widths
 from upgradeflow.training.loop import (
     BatchStream,
@@ -39,7 +40,6 @@ from upgradeflow.training.loop import (
     autocast,
     optimiser_and_schedule,
     progress_bar,
-    resolve_device,
 )
 
 

@@ -24,9 +24,10 @@ from upgradeflow.methods.sfsc import train_switchable
 from upgradeflow.models.adapter import AdapterConfig, MLPAdapter, apply_adapter
 from upgradeflow.models.config import ModelConfig
 from upgradeflow.models.embedder import EmbeddingModel
+from upgradeflow.models.inference import embed_images
 from upgradeflow.models.switchable import SwitchableEmbeddingModel
 from upgradeflow.training.labels import LabelIndex
-from upgradeflow.training.loop import TrainConfig, TrainResult, embed_images, train_embedding
+from upgradeflow.training.loop import TrainConfig, TrainResult, train_embedding
 
 
 @dataclass
