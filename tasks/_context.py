@@ -22,7 +22,7 @@ def use_registry(args: argparse.Namespace) -> None:
 
 
 def load_data(args: argparse.Namespace):
-    from tasks._step import default_data_dir
+    from upgradeflow.data import default_data_dir
     from upgradeflow.data.registry import load_dataset
 
     return load_dataset(args.dataset, args.data_dir or default_data_dir(), progress=not args.no_progress)

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from tasks import _step
 from tasks._context import backfill, new_model, open_store
 from tasks._fault import fail_once
-from upgradeflow.cli_args import add_threads
+from upgradeflow.cli.args import add_data_dir, add_threads
+from upgradeflow.data import default_data_dir
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -21,7 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
     _step.add_run_key(parser)
     _step.add_gallery(parser)
     parser.add_argument("--shards", required=True, help="N, N-M or N,M,...")
-    parser.add_argument("--data-dir", type=Path, default=None, help="sources' datasets (default: $UPGRADEFLOW_DATA)")
+    add_data_dir(parser, "the sources' datasets")
     add_threads(parser)
     return parser
 
@@ -41,7 +41,7 @@ def work(args: argparse.Namespace) -> dict:
         return {"target": target.target, "shards": shards, "written": [], "fraction": 1.0, "done": True}
     configure_torch(args.threads)
     model = new_model(store, args.run_key)
-    resolver = SourceResolver(args.data_dir or _step.default_data_dir(), progress=not args.no_progress)
+    resolver = SourceResolver(args.data_dir or default_data_dir(), progress=not args.no_progress)
     written = []
     for position, index in enumerate(shards):
         _, worked = backfill_shard(gallery, target.target, index, model, resolver, progress=not args.no_progress)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from tasks import _step
 from tasks._context import hold_lease, load_data, open_store, use_registry
-from upgradeflow.cli_args import add_threads
+from upgradeflow.cli.args import add_threads
 from upgradeflow.scratch import scratch
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from tasks import _step
 from tasks._context import finished_run, load_data, open_store, promoted_version, run_files, use_registry
-from upgradeflow.cli_args import add_threads
+from upgradeflow.cli.args import add_data_dir, add_threads
 from upgradeflow.scratch import scratch
 
 
@@ -17,7 +17,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _step.step_parser(__spec__.name, __doc__)
     _step.add_run_key(parser)
     _step.add_model_name(parser)
-    parser.add_argument("--data-dir", type=Path, default=None, help="dataset cache (default: $UPGRADEFLOW_DATA)")
+    add_data_dir(parser)
     add_threads(parser)
     return parser
 

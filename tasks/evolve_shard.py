@@ -9,7 +9,7 @@ import sys
 from tasks import _step
 from tasks._context import evolution, open_store, run_files
 from tasks._fault import fail_once
-from upgradeflow.cli_args import add_threads
+from upgradeflow.cli.args import add_threads
 
 
 def build_parser() -> argparse.ArgumentParser:

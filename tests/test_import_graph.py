@@ -10,7 +10,7 @@ from pathlib import Path
 
 SOURCE = Path(__file__).resolve().parents[1] / "src" / "upgradeflow"
 # The command line is the one place that offers the benchmarks (``upgradeflow bench``).
-MAY_IMPORT_BENCH = {"bench", "cli", "cli_pairs", "cli_trade_off"}
+MAY_IMPORT_BENCH = {"bench", "cli"}
 TRAINING_CODE = {"training", "methods", "bench"}
 
 

@@ -4,21 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 from pathlib import Path
 
-from upgradeflow.cli_args import add_grace, add_threads, non_negative_int, positive_int
+from upgradeflow.cli.args import add_data_dir, add_grace, add_store, add_threads, non_negative_int, positive_int
+from upgradeflow.data import default_data_dir
 from upgradeflow.errors import UserInputError
-from upgradeflow.store.location import default_store_uri
-
-
-def add_store_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--store",
-        default=None,
-        help=f"s3://bucket/prefix, file:///path or a path (default: $UPGRADEFLOW_STORE or {default_store_uri()})",
-    )
-    parser.add_argument("--endpoint-url", help="S3 endpoint (default: $AWS_ENDPOINT_URL)")
 
 
 def add_expect(parser: argparse.ArgumentParser, action: str, note: str = "") -> None:
@@ -187,10 +177,6 @@ def cmd_publish_backfill(args: argparse.Namespace) -> int:
     return 0
 
 
-def default_data_dir() -> Path:
-    return Path(os.environ.get("UPGRADEFLOW_DATA", "data"))
-
-
 def add_gallery_parser(commands: argparse._SubParsersAction) -> None:
     gallery = commands.add_parser("gallery", help="versioned embedding galleries").add_subparsers(
         dest="action", required=True
@@ -199,7 +185,7 @@ def add_gallery_parser(commands: argparse._SubParsersAction) -> None:
     def sub(name: str, help: str, func) -> argparse.ArgumentParser:
         parser = gallery.add_parser(name, help=help)
         parser.add_argument("name", help="gallery name")
-        add_store_arguments(parser)
+        add_store(parser)
         parser.set_defaults(func=func)
         return parser
 
@@ -257,7 +243,7 @@ def add_gallery_parser(commands: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--shard-rows", type=positive_int, help="rows per backfill shard (default: as many shards as the source)"
     )
-    p.add_argument("--data-dir", type=Path, help="the sources' datasets (default: $UPGRADEFLOW_DATA or data)")
+    add_data_dir(p, "the sources' datasets")
     p.add_argument("--batch-rows", type=positive_int, default=2048, help="images per model call")
     add_threads(p)
     p.add_argument("--no-progress", action="store_true")

@@ -9,6 +9,9 @@ import os
 from pathlib import Path
 from typing import NoReturn
 
+from upgradeflow.data import DATA_ENV, default_data_dir
+from upgradeflow.store.location import default_store_uri
+
 
 class OneLineParser(argparse.ArgumentParser):
     """An argument parser whose mistakes read like every other user error: one line,
@@ -17,6 +20,26 @@ class OneLineParser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         program, _, command = self.prog.partition(" ")
         self.exit(2, f"{program}: error: {command + ': ' if command else ''}{message}\n")
+
+
+def add_store(parser: argparse.ArgumentParser, *aliases: str) -> None:
+    """``--store`` (and ``--endpoint-url``): where galleries and indexes live, the same
+    option in every command and pipeline step."""
+    parser.add_argument(
+        *aliases,
+        "--store",
+        dest="store",
+        default=None,
+        help=f"s3://bucket/prefix, file:///path or a path (default: $UPGRADEFLOW_STORE or {default_store_uri()})",
+    )
+    parser.add_argument("--endpoint-url", help="S3 endpoint (default: $AWS_ENDPOINT_URL)")
+
+
+def add_data_dir(parser: argparse.ArgumentParser, what: str = "datasets") -> None:
+    """``--data-dir``: where datasets (and the items a backfill re-reads) are cached."""
+    parser.add_argument(
+        "--data-dir", type=Path, default=None, help=f"{what} (default: ${DATA_ENV} or {default_data_dir()})"
+    )
 
 
 def positive_int(text: str) -> int:

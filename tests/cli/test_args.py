@@ -7,8 +7,8 @@ import argparse
 import pytest
 
 from tests.store.helpers import make_adapter, unit_vectors, write_embeddings
-from upgradeflow.cli import main
-from upgradeflow.cli_args import non_negative_int, positive_int
+from upgradeflow.cli.args import non_negative_int, positive_int
+from upgradeflow.cli.main import main
 
 
 def test_types_accept_their_range_and_name_the_problem():

@@ -7,8 +7,8 @@ import os
 import socket
 from pathlib import Path
 
+from upgradeflow.cli.args import add_store
 from upgradeflow.errors import UserInputError
-from upgradeflow.store.location import default_store_uri
 
 TOKEN_ENV = "UPGRADEFLOW_SERVE_TOKEN"
 LOG_LEVELS = ("debug", "info", "warning", "error")
@@ -97,14 +97,7 @@ def add_serve_parser(commands: argparse._SubParsersAction) -> None:
         description="Settings also come from UPGRADEFLOW_SERVE_<NAME> variables (e.g. UPGRADEFLOW_SERVE_PORT); "
         f"the optional bearer token from ${TOKEN_ENV} or --token-file.",
     )
-    p.add_argument(
-        "--root",
-        "--store",
-        dest="store",
-        default=None,
-        help=f"s3://bucket/prefix, file:///path or a path (default: $UPGRADEFLOW_STORE or {default_store_uri()})",
-    )
-    p.add_argument("--endpoint-url", help="S3 endpoint (default: $AWS_ENDPOINT_URL)")
+    add_store(p, "--root")
     p.add_argument("--gallery", default=_env("GALLERY", "glyphs"), help="gallery name (default: glyphs)")
     p.add_argument("--index", default=_env("INDEX", "glyphs"), help="index name (default: glyphs)")
     p.add_argument(

@@ -10,10 +10,10 @@ import mlflow
 import numpy as np
 import pytest
 
+from tests.cli.test_main import main_user_error
 from tests.data.test_paired_embeddings import small_parts
 from tests.store.helpers import unit_vectors, write_embeddings
-from tests.test_cli import main_user_error
-from upgradeflow.cli import main
+from upgradeflow.cli.main import main
 from upgradeflow.data.paired_embeddings import write_pairs
 from upgradeflow.store.gallery import Gallery
 from upgradeflow.store.location import open_store

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import httpx
 
+from tests.cli.test_main import assert_user_error, run
 from tests.serve.helpers import Deployment, running_service
-from tests.test_cli import assert_user_error, run
 
 
 def test_bad_settings_are_one_line_errors(tmp_path):

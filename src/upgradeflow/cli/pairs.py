@@ -10,9 +10,8 @@ import time
 from pathlib import Path
 
 from upgradeflow.atomic import write_text_atomic
-from upgradeflow.cli_args import non_negative_int, output_dir, output_file, positive_int
-
-EXIT_NEW_MODEL_WORSE = 4  # as the pipeline's failed gate: a distinct status to stop on
+from upgradeflow.cli.args import non_negative_int, output_dir, output_file, positive_int
+from upgradeflow.errors import EXIT_GATE_FAILED
 
 
 def _stderr(line: str) -> None:
@@ -61,7 +60,7 @@ def cmd_bench_pairs(args: argparse.Namespace) -> int:
     print(f"wrote {args.out} and {args.out.with_suffix('.md')}")
     if result["new_model_worse"] and args.gate:
         print(f"upgradeflow: gate: {result['verdict']}")
-        return EXIT_NEW_MODEL_WORSE
+        return EXIT_GATE_FAILED
     return 0
 
 
@@ -98,6 +97,6 @@ def add_pairs_bench(bench: argparse._SubParsersAction) -> None:
     pairs.add_argument(
         "--gate",
         action="store_true",
-        help=f"exit with status {EXIT_NEW_MODEL_WORSE} when the new model is worse than the old (new/new < old/old)",
+        help=f"exit with status {EXIT_GATE_FAILED} when the new model is worse than the old (new/new < old/old)",
     )
     pairs.set_defaults(func=cmd_bench_pairs)

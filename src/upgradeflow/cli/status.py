@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import argparse
 
-from upgradeflow.cli_gallery import add_store_arguments, describe_pointer
+from upgradeflow.cli.args import add_store
+from upgradeflow.cli.gallery import describe_pointer
 
 PAIRS = ("old/old", "new/old", "new/evolved", "new/new")
 
@@ -70,5 +71,5 @@ def add_status_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--gallery", default="glyphs")
     parser.add_argument("--index", default="glyphs")
     parser.add_argument("--tracking-uri", help="default: $MLFLOW_TRACKING_URI or data/mlflow/mlflow.db")
-    add_store_arguments(parser)
+    add_store(parser)
     parser.set_defaults(func=cmd_status)

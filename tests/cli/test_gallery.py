@@ -8,7 +8,7 @@ import time
 import pytest
 
 from tests.store.helpers import make_adapter, unit_vectors, write_embeddings
-from upgradeflow.cli import main
+from upgradeflow.cli.main import main
 
 
 def run(capsys, *args: str) -> tuple[int, str, str]:

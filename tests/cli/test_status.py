@@ -6,9 +6,9 @@ import mlflow
 import pytest
 from mlflow import MlflowClient
 
+from tests.cli.test_main import main_user_error
 from tests.store.helpers import unit_vectors, write_embeddings
-from tests.test_cli import main_user_error
-from upgradeflow.cli import main
+from upgradeflow.cli.main import main
 
 MODEL = "status-model"
 

@@ -6,8 +6,8 @@ import argparse
 import json
 from pathlib import Path
 
-from upgradeflow.cli_args import add_grace, non_negative_int, positive_int
-from upgradeflow.cli_gallery import add_expect, add_store_arguments, describe_pointer
+from upgradeflow.cli.args import add_grace, add_store, non_negative_int, positive_int
+from upgradeflow.cli.gallery import add_expect, describe_pointer
 from upgradeflow.errors import UserInputError
 
 
@@ -106,7 +106,7 @@ def add_index_parser(commands: argparse._SubParsersAction) -> None:
     def sub(name: str, help: str, func) -> argparse.ArgumentParser:
         parser = index.add_parser(name, help=help)
         parser.add_argument("name", help="index name")
-        add_store_arguments(parser)
+        add_store(parser)
         parser.set_defaults(func=func)
         return parser
 

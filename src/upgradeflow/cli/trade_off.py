@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 from upgradeflow.atomic import write_text_atomic
-from upgradeflow.cli_args import output_file
+from upgradeflow.cli.args import output_file
 
 
 def cmd_bench_trade_off(args: argparse.Namespace) -> int:

@@ -12,16 +12,15 @@ import json
 import sys
 from pathlib import Path
 
-from upgradeflow.cli_args import OneLineParser, add_threads, non_negative_int, output_dir, output_file
-from upgradeflow.cli_gallery import add_gallery_parser
-from upgradeflow.cli_index import add_index_parser
-from upgradeflow.cli_pairs import add_adapters_parser, add_pairs_bench
-from upgradeflow.cli_serve import add_serve_parser
-from upgradeflow.cli_status import add_status_parser
-from upgradeflow.cli_trade_off import add_trade_off_bench
-from upgradeflow.errors import ConflictError, UserInputError
-
-DEFAULT_DATA_DIR = Path("data")
+from upgradeflow.cli.args import OneLineParser, add_data_dir, add_threads, non_negative_int, output_dir, output_file
+from upgradeflow.cli.gallery import add_gallery_parser
+from upgradeflow.cli.index import add_index_parser
+from upgradeflow.cli.pairs import add_adapters_parser, add_pairs_bench
+from upgradeflow.cli.serve import add_serve_parser
+from upgradeflow.cli.status import add_status_parser
+from upgradeflow.cli.trade_off import add_trade_off_bench
+from upgradeflow.data import default_data_dir
+from upgradeflow.errors import EXIT_CONFLICT, EXIT_USER_ERROR, ConflictError, UserInputError
 
 
 def _seeds(text: str) -> list[int]:
@@ -71,11 +70,12 @@ def cmd_bench_compat(args: argparse.Namespace) -> int:
     scenario = get_scenario(args.scenario, args.quick)
     seeds = args.seeds or ([0] if args.quick else [0, 1, 2])
     stem = f"compat-{args.dataset}-{args.scenario}{'-validation' if args.validation else ''}"
+    data_dir = args.data_dir or default_data_dir()
     out = args.out or (
-        args.data_dir / "results" / f"{stem}-quick.json" if args.quick else Path("benchmarks/results") / f"{stem}.json"
+        data_dir / "results" / f"{stem}-quick.json" if args.quick else Path("benchmarks/results") / f"{stem}.json"
     )
     configure_torch(args.threads)
-    data = load_dataset(args.dataset, args.data_dir, progress=not args.no_progress)
+    data = load_dataset(args.dataset, data_dir, progress=not args.no_progress)
     if args.validation:
         data = validation_view(data)
     result = run_compat_bench(
@@ -115,7 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     data = commands.add_parser("data", help="build benchmark datasets").add_subparsers(dest="dataset", required=True)
     glyphs = data.add_parser("glyphs", help="render the CJK glyph benchmark from Debian font packages")
-    glyphs.add_argument("--out", type=output_dir, default=DEFAULT_DATA_DIR / "glyphs")
+    glyphs.add_argument("--out", type=output_dir, default=default_data_dir() / "glyphs")
     glyphs.add_argument("--seed", type=non_negative_int, default=0)
     glyphs.add_argument("--force", action="store_true", help="rebuild even if an identical build exists")
     glyphs.add_argument("--no-progress", action="store_true")
@@ -138,7 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="evaluate on held-out training identities instead of the test identities (for choosing settings)",
     )
     compat.add_argument("--out", type=output_file, help="result JSON; the .md table and .png plot go beside it")
-    compat.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
+    add_data_dir(compat)
     add_threads(compat)
     compat.add_argument("--save-checkpoints", action="store_true")
     compat.add_argument(
@@ -176,14 +176,10 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except UserInputError as error:
         print(f"upgradeflow: error: {error}", file=sys.stderr)
-        return 2
+        return EXIT_USER_ERROR
     except ConflictError as error:
         print(f"upgradeflow: conflict: {error}", file=sys.stderr)
-        return 3
+        return EXIT_CONFLICT
     except KeyboardInterrupt:
         print("upgradeflow: interrupted", file=sys.stderr)
         return 130
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -28,7 +28,7 @@ def main_user_error(capsys, *args: str) -> str:
     """Run the command line in-process; it must end with exit 2 (returned, or raised by
     the argument parser) and exactly one ``upgradeflow: error:`` line, which is returned
     for the caller's own checks."""
-    from upgradeflow.cli import main
+    from upgradeflow.cli.main import main
 
     capsys.readouterr()
     try:
