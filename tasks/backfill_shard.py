@@ -10,10 +10,11 @@ import argparse
 import sys
 
 from tasks import _step
-from tasks._context import backfill, new_model, open_store
+from tasks._context import open_store
 from tasks._fault import fail_once
 from upgradeflow.cli.args import add_data_dir, add_threads
 from upgradeflow.data import default_data_dir
+from upgradeflow.upgrade.run_context import UpgradeRun
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -35,12 +36,12 @@ def work(args: argparse.Namespace) -> dict:
     from upgradeflow.upgrade.shard_plan import parse_shards
 
     store = open_store(args)
-    gallery, target = backfill(store, args.run_key, args.gallery)
+    gallery, target = UpgradeRun(store, args.run_key).backfill(args.gallery)
     shards = parse_shards(args.shards)
     if target.done:
         return {"target": target.target, "shards": shards, "written": [], "fraction": 1.0, "done": True}
     configure_torch(args.threads)
-    model = new_model(store, args.run_key)
+    model = UpgradeRun(store, args.run_key).new_model()
     resolver = SourceResolver(args.data_dir or default_data_dir(), progress=not args.no_progress)
     written = []
     for position, index in enumerate(shards):

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import pytest
 
-from tasks.commit_evolved import make_live
 from tests.store.helpers import unit_vectors, write_embeddings
 from upgradeflow.errors import ConflictError
 from upgradeflow.index.sharded import IndexCatalog
 from upgradeflow.store.gallery import Gallery
 from upgradeflow.store.importer import import_tables
 from upgradeflow.store.location import open_store
+from upgradeflow.upgrade.make_live import make_live
 
 
 @pytest.fixture
