@@ -34,7 +34,7 @@ def child(store: Path, name: str, adapter: Path) -> None:
     """Evolve every shard, then print this process's peak RSS in MiB."""
     from upgradeflow.store.gallery import Gallery
     from upgradeflow.store.local import LocalStore
-    from upgradeflow.store.transform import evolve_shard
+    from upgradeflow.upgrade.evolve import evolve_shard
 
     gallery = Gallery(LocalStore(store), name)
     baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

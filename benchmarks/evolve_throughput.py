@@ -29,7 +29,7 @@ from synthetic_gallery import environment, make_gallery
 from upgradeflow.models.adapter import AdapterConfig, MLPAdapter, save_adapter
 from upgradeflow.runtime import configure_torch
 from upgradeflow.store.shard_format import iter_batches, open_writer
-from upgradeflow.store.transform import evolve_shard
+from upgradeflow.upgrade.evolve import evolve_shard
 
 FLOOR_FRACTION = 0.40
 FLOOR_BATCH_ROWS = 65_536  # the generated shards' row-group size: the copy's fastest setting

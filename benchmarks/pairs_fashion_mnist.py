@@ -24,7 +24,8 @@ from upgradeflow.data.fashion_mnist import read_fashion_mnist
 from upgradeflow.data.paired_embeddings import PairedPart, write_pairs
 from upgradeflow.models.config import ModelConfig
 from upgradeflow.models.embedder import EmbeddingModel
-from upgradeflow.training.loop import TrainConfig, embed_images, train_embedding
+from upgradeflow.models.inference import embed_images
+from upgradeflow.training.loop import TrainConfig, train_embedding
 
 DIMENSION = 128
 

@@ -49,7 +49,7 @@ from upgradeflow.store.gallery import Gallery
 from upgradeflow.store.importer import import_tables
 from upgradeflow.store.local import LocalStore
 from upgradeflow.store.shard_format import embeddings_of
-from upgradeflow.store.transform import evolve_shard
+from upgradeflow.upgrade.evolve import evolve_shard
 
 RESULTS = Path(__file__).parent / "results" / "serve_load.json"
 DIM = 128

@@ -16,12 +16,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from upgradeflow.errors import ConflictError, UserInputError
+from upgradeflow.cli.args import add_data_dir, add_store
+from upgradeflow.errors import EXIT_CONFLICT, EXIT_GATE_FAILED, EXIT_USER_ERROR, ConflictError, UserInputError
 from upgradeflow.upgrade.gate import GateFailed
 
-EXIT_USER_ERROR = 2
-EXIT_CONFLICT = 3
-EXIT_GATE_FAILED = 4
 DEFAULT_MODEL_NAME = "upgradeflow-glyphs"
 
 Work = Callable[[argparse.Namespace], Any]
@@ -29,20 +27,15 @@ Work = Callable[[argparse.Namespace], Any]
 
 def step_parser(module: str, description: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=f"python -m {module}", description=description)
-    parser.add_argument("--store", help="s3://bucket/prefix or a path (default: $UPGRADEFLOW_STORE or data/store)")
-    parser.add_argument("--endpoint-url", help="S3 endpoint (default: $AWS_ENDPOINT_URL)")
+    add_store(parser)
     parser.add_argument("--tracking-uri", help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI or SQLite)")
     parser.add_argument("--no-progress", action="store_true")
     return parser
 
 
-def default_data_dir() -> Path:
-    return Path(os.environ.get("UPGRADEFLOW_DATA", "data"))
-
-
 def add_data_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dataset", default="glyphs", help="glyphs, fashion-mnist, parquet:PATH or folder:PATH")
-    parser.add_argument("--data-dir", type=Path, default=None, help="dataset cache (default: $UPGRADEFLOW_DATA)")
+    add_data_dir(parser)
     parser.add_argument("--scenario", default="default")
     parser.add_argument("--mode", choices=("quick", "full"), default="quick", help="training size (default: quick)")
     parser.add_argument("--seed", type=int, default=0)

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from tasks import _step
-from tasks._context import backfill, new_model, open_store
+from tasks._context import open_store
 from tasks._fault import fail_once
-from upgradeflow.cli_args import add_threads
+from upgradeflow.cli.args import add_data_dir, add_threads
+from upgradeflow.data import default_data_dir
+from upgradeflow.upgrade.run_context import UpgradeRun
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -21,7 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
     _step.add_run_key(parser)
     _step.add_gallery(parser)
     parser.add_argument("--shards", required=True, help="N, N-M or N,M,...")
-    parser.add_argument("--data-dir", type=Path, default=None, help="sources' datasets (default: $UPGRADEFLOW_DATA)")
+    add_data_dir(parser, "the sources' datasets")
     add_threads(parser)
     return parser
 
@@ -35,13 +36,13 @@ def work(args: argparse.Namespace) -> dict:
     from upgradeflow.upgrade.shard_plan import parse_shards
 
     store = open_store(args)
-    gallery, target = backfill(store, args.run_key, args.gallery)
+    gallery, target = UpgradeRun(store, args.run_key).backfill(args.gallery)
     shards = parse_shards(args.shards)
     if target.done:
         return {"target": target.target, "shards": shards, "written": [], "fraction": 1.0, "done": True}
     configure_torch(args.threads)
-    model = new_model(store, args.run_key)
-    resolver = SourceResolver(args.data_dir or _step.default_data_dir(), progress=not args.no_progress)
+    model = UpgradeRun(store, args.run_key).new_model()
+    resolver = SourceResolver(args.data_dir or default_data_dir(), progress=not args.no_progress)
     written = []
     for position, index in enumerate(shards):
         _, worked = backfill_shard(gallery, target.target, index, model, resolver, progress=not args.no_progress)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from tasks import _step
 from tasks._context import hold_lease, load_data, open_store, use_registry
-from upgradeflow.cli_args import add_threads
+from upgradeflow.cli.args import add_threads
 from upgradeflow.scratch import scratch
 
 
@@ -27,14 +27,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def work(args: argparse.Namespace) -> dict:
-    from upgradeflow.bench.embedding_export import write_embedding_table
+    from upgradeflow.embeddings import write_embedding_table
     from upgradeflow.errors import UserInputError
     from upgradeflow.index.sharded import IndexCatalog
+    from upgradeflow.models.inference import embed_images
     from upgradeflow.registry.versions import CHAMPION, alias_version, load_package, resolve
     from upgradeflow.runtime import configure_torch
     from upgradeflow.store.gallery import Gallery
     from upgradeflow.store.importer import import_tables
-    from upgradeflow.training.loop import embed_images
     from upgradeflow.upgrade.spec import UpgradeSpec
     from upgradeflow.upgrade.training import upgrade_split
 

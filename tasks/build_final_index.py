@@ -7,7 +7,8 @@ import argparse
 import sys
 
 from tasks import _step
-from tasks._context import backfill, open_store
+from tasks._context import open_store
+from upgradeflow.upgrade.run_context import UpgradeRun
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -22,7 +23,7 @@ def work(args: argparse.Namespace) -> dict:
     from upgradeflow.index.sharded import IndexCatalog, index_version_name
 
     store = open_store(args)
-    gallery, target = backfill(store, args.run_key, args.gallery)
+    gallery, target = UpgradeRun(store, args.run_key).backfill(args.gallery)
     manifest = gallery.seal(target.target, progress=not args.no_progress)
     spec = _step.index_spec(args.index_kind)
     version, _ = IndexCatalog(store, args.index).build(

@@ -6,7 +6,8 @@ import argparse
 import sys
 
 from tasks import _step
-from tasks._context import evolution, open_store
+from tasks._context import open_store
+from upgradeflow.upgrade.run_context import UpgradeRun
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -23,7 +24,7 @@ def work(args: argparse.Namespace) -> dict:
     from upgradeflow.upgrade.shard_plan import parse_shards
 
     store = open_store(args)
-    gallery, target = evolution(store, args.run_key, args.gallery)
+    gallery, target = UpgradeRun(store, args.run_key).evolution(args.gallery)
     spec = _step.index_spec(args.index_kind)
     catalog = IndexCatalog(store, args.index)
     version = index_version_name(target.target, spec)

@@ -7,7 +7,8 @@ import argparse
 import sys
 
 from tasks import _step
-from tasks._context import evolution, hold_lease, open_store
+from tasks._context import hold_lease, open_store
+from upgradeflow.upgrade.run_context import UpgradeRun
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -22,9 +23,10 @@ def build_parser() -> argparse.ArgumentParser:
 def work(args: argparse.Namespace) -> dict:
     from upgradeflow.errors import UserInputError
     from upgradeflow.index.sharded import IndexCatalog, index_version_name
+    from upgradeflow.upgrade.make_live import make_live
 
     store = open_store(args)
-    gallery, target = evolution(store, args.run_key, args.gallery)
+    gallery, target = UpgradeRun(store, args.run_key).evolution(args.gallery)
     catalog = IndexCatalog(store, args.index)
     if target.backfilled:  # its backfill replaced it: making it live again would undo that
         live = (gallery.pointer().current, catalog.pointer().current)
@@ -35,26 +37,6 @@ def work(args: argparse.Namespace) -> dict:
         raise UserInputError(f"{catalog.where(index_version)}: not every shard is indexed yet")
     hold_lease(gallery, args.lease_owner)
     return make_live(gallery, catalog, target.target, index_version)
-
-
-def make_live(gallery, catalog, version: str, index_version: str) -> dict:
-    """Commit a sealed gallery version (only while its parent is live) and swap its index
-    in (only in place of the live index built on that parent), each by compare-and-swap,
-    so a rollback of either pointer meanwhile is refused with a conflict, never undone.
-
-    A crash between the two leaves the gallery ahead of the index; a retry finds the
-    gallery committed and the parent's index still live, and finishes the swap.
-    """
-    before = (gallery.pointer().current, catalog.pointer().current)
-    if before[1] != index_version:
-        catalog.check_built_on(before[1], gallery.manifest(version)["parent"])
-    gallery_pointer = gallery.commit(version, verify=False)  # verified when sealed
-    index_pointer = catalog.swap(index_version, expected_current=before[1])
-    return {
-        "gallery_version": gallery_pointer.current,
-        "index_version": index_pointer.current,
-        "changed": before != (gallery_pointer.current, index_pointer.current),
-    }
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -8,25 +8,20 @@ import sys
 from pathlib import Path
 
 from tasks import _step
-from tasks._context import finished_run, load_data, open_store, promoted_version, run_files, use_registry
-from upgradeflow.cli_args import add_threads
+from tasks._context import load_data, open_store, use_registry
+from upgradeflow.cli.args import add_data_dir, add_threads
 from upgradeflow.scratch import scratch
+from upgradeflow.upgrade.registration import promoted_version
+from upgradeflow.upgrade.run_context import UpgradeRun
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _step.step_parser(__spec__.name, __doc__)
     _step.add_run_key(parser)
     _step.add_model_name(parser)
-    parser.add_argument("--data-dir", type=Path, default=None, help="dataset cache (default: $UPGRADEFLOW_DATA)")
+    add_data_dir(parser)
     add_threads(parser)
     return parser
-
-
-def evaluation_prefix(key: str, champion_version: str) -> str:
-    from upgradeflow.store.object_store import join
-    from upgradeflow.upgrade.run_files import run_prefix
-
-    return join(run_prefix(key), f"evaluation-champion-v{champion_version}")
 
 
 def work(args: argparse.Namespace) -> dict:
@@ -39,7 +34,7 @@ def work(args: argparse.Namespace) -> dict:
     from upgradeflow.runtime import configure_torch
     from upgradeflow.store.object_store import join
     from upgradeflow.upgrade.evaluation import evaluate_upgrade
-    from upgradeflow.upgrade.run_files import read_json, upload
+    from upgradeflow.upgrade.run_files import evaluation_prefix, read_json, upload
     from upgradeflow.upgrade.spec import UpgradeSpec
 
     store = open_store(args)
@@ -47,7 +42,7 @@ def work(args: argparse.Namespace) -> dict:
     promoted = promoted_version(args.model_name, args.run_key)
     if promoted is not None:
         return {"run_key": args.run_key, "champion_model": promoted.uri, "skipped": True}
-    record = finished_run(store, args.run_key)
+    record = UpgradeRun(store, args.run_key).record
     spec = UpgradeSpec(**record["spec"])
     champion = resolve(f"models:/{args.model_name}@{CHAMPION}")
     prefix = evaluation_prefix(args.run_key, champion.version)
@@ -55,7 +50,7 @@ def work(args: argparse.Namespace) -> dict:
     if existing is not None:
         return {**_summary(existing, prefix), "skipped": True}
     configure_torch(args.threads)
-    directory = run_files(store, args.run_key)
+    directory = UpgradeRun(store, args.run_key).files
     old = resolve(record["old_model"])
     old_model = load_package(old).model
     champion_model = None if champion == old else load_package(champion).model

@@ -7,9 +7,10 @@ import argparse
 import sys
 
 from tasks import _step
-from tasks._context import evolution, open_store, run_files
+from tasks._context import open_store
 from tasks._fault import fail_once
-from upgradeflow.cli_args import add_threads
+from upgradeflow.cli.args import add_threads
+from upgradeflow.upgrade.run_context import UpgradeRun
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -24,16 +25,16 @@ def build_parser() -> argparse.ArgumentParser:
 def work(args: argparse.Namespace) -> dict:
     from upgradeflow.registry.model_package import FORWARD_ADAPTER_FILE
     from upgradeflow.runtime import configure_torch
-    from upgradeflow.store.transform import evolve_shard
+    from upgradeflow.upgrade.evolve import evolve_shard
     from upgradeflow.upgrade.shard_plan import parse_shards
 
     store = open_store(args)
-    gallery, target = evolution(store, args.run_key, args.gallery)
+    gallery, target = UpgradeRun(store, args.run_key).evolution(args.gallery)
     shards = parse_shards(args.shards)
     if target.done:
         return {"target": target.target, "shards": shards, "written": [], "done": True}
     configure_torch(args.threads)
-    adapter = run_files(store, args.run_key) / f"{FORWARD_ADAPTER_FILE}.pt"
+    adapter = UpgradeRun(store, args.run_key).files / f"{FORWARD_ADAPTER_FILE}.pt"
     written = []
     for position, index in enumerate(shards):
         _, _, worked = evolve_shard(

@@ -7,8 +7,9 @@ import argparse
 import sys
 
 from tasks import _step
-from tasks._context import open_store, promoted_version, use_registry
-from tasks.evaluate import evaluation_prefix
+from tasks._context import open_store, use_registry
+from upgradeflow.upgrade.registration import promoted_version
+from upgradeflow.upgrade.run_files import evaluation_prefix
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -9,7 +9,8 @@ import argparse
 import sys
 
 from tasks import _step
-from tasks._context import backfill, new_model, open_store, use_registry
+from tasks._context import open_store, use_registry
+from upgradeflow.upgrade.run_context import UpgradeRun
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -34,14 +35,14 @@ def work(args: argparse.Namespace) -> list[dict]:
 
     check_policy(args.backfill_order)
     store = open_store(args)
-    gallery, target = backfill(store, args.run_key, args.gallery)
+    gallery, target = UpgradeRun(store, args.run_key).backfill(args.gallery)
     if target.done:
         return []
     use_registry(args)
     registered = find_version(args.model_name, args.run_key)
     if registered is None:
         raise UserInputError(f"run {args.run_key}: no registered version of {args.model_name}")
-    model = new_model(store, args.run_key)
+    model = UpgradeRun(store, args.run_key).new_model()
     request = BackfillRequest(
         registered.uri, model_digest(model), model.config.embedding_dim, args.backfill_order, args.seed
     )

@@ -7,7 +7,8 @@ import argparse
 import sys
 
 from tasks import _step
-from tasks._context import finished_run, open_store
+from tasks._context import open_store
+from upgradeflow.upgrade.run_context import UpgradeRun
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -25,7 +26,7 @@ def work(args: argparse.Namespace) -> list[dict]:
     from upgradeflow.upgrade.shard_plan import lane_label, plan_lanes
 
     store = open_store(args)
-    record = finished_run(store, args.run_key)
+    record = UpgradeRun(store, args.run_key).record
     gallery = Gallery(store, args.gallery)
     target = evolution_target(gallery, record["adapter_sha256"])
     if target.done:

@@ -8,7 +8,8 @@ import argparse
 import sys
 
 from tasks import _step
-from tasks._context import backfill, open_store, use_registry
+from tasks._context import open_store, use_registry
+from upgradeflow.upgrade.run_context import UpgradeRun
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -27,7 +28,7 @@ def work(args: argparse.Namespace) -> dict:
 
     store = open_store(args)
     use_registry(args)
-    gallery, target = backfill(store, args.run_key, args.gallery)
+    gallery, target = UpgradeRun(store, args.run_key).backfill(args.gallery)
     if not target.done:
         raise UserInputError(f"{gallery.where()}: {target.target} is not live; swap the backfill in before promoting")
     challenger = find_version(args.model_name, args.run_key)

@@ -7,7 +7,8 @@ import argparse
 import sys
 
 from tasks import _step
-from tasks._context import evolution, open_store
+from tasks._context import open_store
+from upgradeflow.upgrade.run_context import UpgradeRun
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -18,7 +19,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def work(args: argparse.Namespace) -> dict:
-    gallery, target = evolution(open_store(args), args.run_key, args.gallery)
+    gallery, target = UpgradeRun(open_store(args), args.run_key).evolution(args.gallery)
     manifest = gallery.seal(target.target, progress=not args.no_progress)
     return {"version": target.target, "rows": manifest["rows"], "shards": len(manifest["shards"])}
 

@@ -7,8 +7,9 @@ import argparse
 import sys
 
 from tasks import _step
-from tasks._context import backfill, hold_lease, open_store
-from tasks.commit_evolved import make_live
+from tasks._context import hold_lease, open_store
+from upgradeflow.upgrade.make_live import make_live
+from upgradeflow.upgrade.run_context import UpgradeRun
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -24,7 +25,7 @@ def work(args: argparse.Namespace) -> dict:
     from upgradeflow.index.sharded import IndexCatalog, index_version_name
 
     store = open_store(args)
-    gallery, target = backfill(store, args.run_key, args.gallery)
+    gallery, target = UpgradeRun(store, args.run_key).backfill(args.gallery)
     catalog = IndexCatalog(store, args.index)
     index_version = index_version_name(target.target, _step.index_spec(args.index_kind))
     hold_lease(gallery, args.lease_owner)

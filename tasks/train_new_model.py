@@ -9,7 +9,7 @@ from pathlib import Path
 
 from tasks import _step
 from tasks._context import load_data, open_store, use_registry
-from upgradeflow.cli_args import add_threads
+from upgradeflow.cli.args import add_threads
 from upgradeflow.scratch import scratch
 
 

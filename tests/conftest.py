@@ -35,7 +35,7 @@ def small_glyphs(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def full_glyphs_dir(tmp_path_factory) -> Path:
     """A data directory holding the full glyph benchmark, built through the command line."""
-    from upgradeflow.cli import main
+    from upgradeflow.cli.main import main
 
     data_dir = tmp_path_factory.mktemp("data")
     assert main(["data", "glyphs", "--out", str(data_dir / "glyphs"), "--no-progress"]) == 0

@@ -1,4 +1,6 @@
-"""Read embedding tables (``id``, ``embedding``, optional ``identity``)."""
+"""Embedding tables (``id``, ``embedding``, optional ``identity``, ``source``, ``model``):
+what ``upgradeflow gallery import`` and ``eval embeddings`` read, and what a benchmark
+or the bootstrap step writes so that a real gallery can be seeded from it."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from upgradeflow.atomic import atomic_path
 from upgradeflow.errors import UserInputError
 
 FLOAT32_MAX = float(np.finfo(np.float32).max)
@@ -109,3 +112,27 @@ def squared_norms(values: np.ndarray, where: str | Path, name: str) -> np.ndarra
         if bad.any():
             raise UserInputError(f"{where}: {int(bad.sum())} rows have {problem}")
     return squared
+
+
+def write_embedding_table(
+    path: Path,
+    ids: np.ndarray,
+    embeddings: np.ndarray,
+    identities: np.ndarray,
+    model: str,
+    sources: list[str] | None = None,
+) -> Path:
+    """``sources`` (where each raw item lives) is what a later backfill re-extracts from."""
+    vectors = np.ascontiguousarray(embeddings, dtype=np.float32)
+    columns = {
+        "id": pa.array([str(i) for i in ids], pa.string()),
+        "embedding": pa.FixedSizeListArray.from_arrays(pa.array(vectors.reshape(-1)), vectors.shape[1]),
+    }
+    if sources is not None:
+        columns["source"] = pa.array(sources, pa.string())
+    columns["identity"] = pa.array(np.asarray(identities, dtype=np.int64))
+    columns["model"] = pa.array([model] * len(vectors), pa.string())
+    table = pa.table(columns)
+    with atomic_path(path) as tmp:
+        pq.write_table(table, tmp)
+    return path

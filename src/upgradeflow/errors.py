@@ -6,6 +6,13 @@ that escapes is a bug and keeps its traceback.
 
 from collections.abc import Iterable
 
+# Exit statuses of the command line and the pipeline steps, distinct so that a scheduler
+# can tell "fix the input" from "lost a race, re-plan" from "the new model is not good
+# enough": the same numbers wherever a command ends.
+EXIT_USER_ERROR = 2
+EXIT_CONFLICT = 3
+EXIT_GATE_FAILED = 4
+
 
 class UserInputError(ValueError):
     """Bad input from the user: a missing file, a wrong schema, an unknown name."""

@@ -11,13 +11,13 @@ import pyarrow.parquet as pq
 import torch
 from PIL import Image
 
-from upgradeflow.bench.embedding_export import write_embedding_table
+from upgradeflow.embeddings import write_embedding_table
 from upgradeflow.models.config import ModelConfig
 from upgradeflow.models.embedder import EmbeddingModel
+from upgradeflow.models.inference import embed_images
 from upgradeflow.store.gallery import Gallery
 from upgradeflow.store.importer import import_tables
-from upgradeflow.store.transform import evolve_shard
-from upgradeflow.training.loop import embed_images
+from upgradeflow.upgrade.evolve import evolve_shard
 
 SIZE = 32  # what load_dataset decodes parquet images to
 

@@ -13,7 +13,7 @@ from upgradeflow.backfill.extraction import model_digest
 from upgradeflow.backfill.ordering import order_digest
 from upgradeflow.backfill.planning import ORDER_FILE, BackfillRequest, order_slice, plan_backfill, read_columns
 from upgradeflow.backfill.residuals import adapter_residuals
-from upgradeflow.compat.selective import old_discriminativeness
+from upgradeflow.discriminativeness import old_discriminativeness
 from upgradeflow.errors import UserInputError
 from upgradeflow.store.gallery import Gallery
 from upgradeflow.store.importer import import_tables

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from upgradeflow.adapters.heldout import retrieval_key
-from upgradeflow.cli import main
+from upgradeflow.cli.main import main
 from upgradeflow.data.paired_embeddings import PairedPart, write_pairs
 from upgradeflow.models.adapter import load_adapter
 

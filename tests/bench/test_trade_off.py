@@ -3,7 +3,7 @@ import json
 import pytest
 
 from upgradeflow.bench.trade_off import above_curve, lambda_curves, merge_runs, trade_off
-from upgradeflow.cli import main
+from upgradeflow.cli.main import main
 from upgradeflow.errors import UserInputError
 
 DMU = {"kind": "dmu", "weighting": "margin", "adapter": True}

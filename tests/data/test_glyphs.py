@@ -79,7 +79,7 @@ def test_missing_font_package_leaves_nothing_behind(tmp_path):
 
 @pytest.mark.slow
 def test_full_build_through_the_command_line(full_glyphs_dir):
-    from upgradeflow.cli import main
+    from upgradeflow.cli.main import main
 
     tmp_path = full_glyphs_dir / "glyphs"
     card = json.loads((tmp_path / CARD_NAME).read_text())

@@ -8,8 +8,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from tests.test_cli import main_user_error
-from upgradeflow.cli import main
+from tests.cli.test_main import main_user_error
+from upgradeflow.cli.main import main
 from upgradeflow.data.paired_embeddings import PairedPart, read_pairs, write_pairs
 
 

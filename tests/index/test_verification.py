@@ -7,8 +7,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from tests.cli.test_gallery import one_line_error, run
 from tests.store.helpers import unit_vectors, write_embeddings
-from tests.test_cli_gallery import one_line_error, run
 from upgradeflow.errors import UserInputError
 from upgradeflow.index.sharded import IndexCatalog, ShardedIndex
 from upgradeflow.serve.live import LiveView

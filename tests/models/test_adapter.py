@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from tests.cli.test_main import main_user_error
 from tests.store.helpers import make_adapter, write_embeddings
-from tests.test_cli import main_user_error
-from upgradeflow.cli import main
+from upgradeflow.cli.main import main
 from upgradeflow.errors import UserInputError
 from upgradeflow.models.adapter import load_adapter
 

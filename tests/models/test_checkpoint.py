@@ -7,9 +7,9 @@ import json
 import pytest
 import torch
 
+from tests.cli.test_main import main_user_error
 from tests.store.helpers import make_adapter, write_embeddings
-from tests.test_cli import main_user_error
-from upgradeflow.cli import main
+from upgradeflow.cli.main import main
 from upgradeflow.errors import UserInputError
 from upgradeflow.models.checkpoint import load_model, save_model
 from upgradeflow.models.config import ModelConfig

@@ -22,8 +22,8 @@ def test_saved_package_loads_and_predicts_the_model_embeddings(tmp_path, recwarn
     from upgradeflow.models.checkpoint import save_model
     from upgradeflow.models.config import ModelConfig
     from upgradeflow.models.embedder import EmbeddingModel
+    from upgradeflow.models.inference import embed_images
     from upgradeflow.registry.model_package import CHECKPOINTS, MODEL_FILE, EmbeddingPackage
-    from upgradeflow.training.loop import embed_images
 
     torch.manual_seed(0)
     model = EmbeddingModel(ModelConfig(width=8, depth=2, embedding_dim=16, image_size=16)).eval()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import mlflow
 import pytest
 
-from upgradeflow.cli import main
+from upgradeflow.cli.main import main
 from upgradeflow.errors import UserInputError
 from upgradeflow.registry.tracking import EXPERIMENT, use_tracking
 

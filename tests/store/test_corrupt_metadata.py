@@ -8,8 +8,8 @@ import json
 import pyarrow.parquet as pq
 import pytest
 
+from tests.cli.test_main import main_user_error
 from tests.store.helpers import unit_vectors, write_embeddings
-from tests.test_cli import main_user_error
 from upgradeflow.store.gallery import Gallery
 from upgradeflow.store.importer import import_tables
 from upgradeflow.store.location import open_store
@@ -96,7 +96,7 @@ INDEX_CASES = [
 @pytest.fixture
 def store_with_index(store_with_versions, capsys) -> str:
     """``v1`` live in the gallery, with an index version built on it and not yet live."""
-    from upgradeflow.cli import main
+    from upgradeflow.cli.main import main
 
     assert main([*BUILD, "--store", store_with_versions]) == 0
     capsys.readouterr()

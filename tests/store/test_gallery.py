@@ -15,7 +15,7 @@ from upgradeflow.store.gallery import Gallery
 from upgradeflow.store.importer import import_tables
 from upgradeflow.store.location import open_store
 from upgradeflow.store.shard_format import embeddings_of
-from upgradeflow.store.transform import evolve_shard
+from upgradeflow.upgrade.evolve import evolve_shard
 
 
 @pytest.fixture

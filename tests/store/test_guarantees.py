@@ -26,7 +26,7 @@ from upgradeflow.index.sharded import IndexCatalog, ShardedIndex
 from upgradeflow.store.gallery import Gallery
 from upgradeflow.store.importer import import_tables
 from upgradeflow.store.location import open_store
-from upgradeflow.store.transform import evolve_shard
+from upgradeflow.upgrade.evolve import evolve_shard
 
 SPAWN = multiprocessing.get_context("spawn")
 

@@ -6,8 +6,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from tests.cli.test_main import main_user_error
 from tests.store.helpers import corrupt_pages, unit_vectors, write_embeddings
-from tests.test_cli import main_user_error
 from upgradeflow.errors import UserInputError
 from upgradeflow.store.gallery import Gallery
 from upgradeflow.store.importer import import_tables

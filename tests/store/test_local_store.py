@@ -44,7 +44,7 @@ def test_unsupported_scheme_is_a_user_error():
 
 @pytest.mark.parametrize("under", ["", "sub"])
 def test_store_root_that_is_a_file_is_a_one_line_user_error(capsys, tmp_path, under):
-    from upgradeflow.cli import main
+    from upgradeflow.cli.main import main
 
     regular = tmp_path / "table.parquet"
     regular.write_bytes(b"not a store")

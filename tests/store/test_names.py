@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli.test_main import main_user_error
 from tests.store.helpers import write_embeddings
-from tests.test_cli import main_user_error
 from upgradeflow.store.gallery import Gallery
 from upgradeflow.store.importer import import_tables
 from upgradeflow.store.location import open_store

@@ -8,9 +8,9 @@ import multiprocessing
 
 import pytest
 
+from tests.cli.test_gallery import one_line_error, run
 from tests.store.helpers import unit_vectors, write_embeddings
 from tests.store.workers import rollback_after_barrier
-from tests.test_cli_gallery import one_line_error, run
 from upgradeflow.index.sharded import IndexCatalog
 from upgradeflow.store.gallery import Gallery
 from upgradeflow.store.importer import import_tables

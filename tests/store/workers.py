@@ -8,7 +8,7 @@ import io
 
 def commit_after_barrier(store_uri: str, version: str, barrier, results) -> None:
     """Seal first (slow part), then race the others on the pointer through the CLI."""
-    from upgradeflow.cli import main
+    from upgradeflow.cli.main import main
     from upgradeflow.store.gallery import Gallery
     from upgradeflow.store.location import open_store
 
@@ -58,7 +58,7 @@ def swap_after_barrier(store_uri: str, name: str, barrier, results) -> None:
 
 def rollback_after_barrier(command: list[str], barrier, results) -> None:
     """Wait for all, then run one rollback command; report its exit status and stderr."""
-    from upgradeflow.cli import main
+    from upgradeflow.cli.main import main
 
     stderr = io.StringIO()
     barrier.wait()

@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from tasks._step import EXIT_CONFLICT, EXIT_GATE_FAILED, EXIT_USER_ERROR, main, step_parser
-from upgradeflow.errors import ConflictError, UserInputError
+from tasks._step import main, step_parser
+from upgradeflow.errors import EXIT_CONFLICT, EXIT_GATE_FAILED, EXIT_USER_ERROR, ConflictError, UserInputError
 from upgradeflow.upgrade.gate import GateFailed
 
 

@@ -3,8 +3,9 @@ import torch
 
 from upgradeflow.models.config import ModelConfig
 from upgradeflow.models.embedder import EmbeddingModel
+from upgradeflow.models.inference import embed_images
 from upgradeflow.training.labels import LabelIndex
-from upgradeflow.training.loop import TrainConfig, embed_images, train_embedding
+from upgradeflow.training.loop import TrainConfig, train_embedding
 
 TINY = ModelConfig(width=8, depth=3, embedding_dim=16, image_size=16)
 

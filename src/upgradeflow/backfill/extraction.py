@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator
-from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -23,25 +22,14 @@ from upgradeflow.backfill.planning import backfill_plan, order_slice
 from upgradeflow.data.sources import SourceResolver
 from upgradeflow.errors import UserInputError
 from upgradeflow.models.embedder import EmbeddingModel
+from upgradeflow.models.inference import embed_images
 from upgradeflow.progress import counted
 from upgradeflow.store.gallery import Gallery
 from upgradeflow.store.manifest import ShardRecord
 from upgradeflow.store.prefetch import prefetch
 from upgradeflow.store.shard_format import check_batch, shard_schema
-from upgradeflow.training.loop import embed_images
 
 BATCH_ROWS = 2048  # images per model call: raw images are far larger than embeddings
-
-
-def load_embedding_model(uri: str) -> EmbeddingModel:
-    """``models:/NAME@ALIAS``, ``models:/NAME/VERSION`` or a checkpoint (.pt beside .json)."""
-    if uri.startswith("models:/"):
-        from upgradeflow.registry.versions import load_package, resolve
-
-        return load_package(resolve(uri)).model
-    from upgradeflow.models.checkpoint import load_model
-
-    return load_model(Path(uri))
 
 
 def model_digest(model: EmbeddingModel) -> str:

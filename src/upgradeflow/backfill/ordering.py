@@ -11,7 +11,7 @@ import hashlib
 
 import numpy as np
 
-from upgradeflow.compat.selective import old_discriminativeness
+from upgradeflow.discriminativeness import old_discriminativeness
 from upgradeflow.errors import UserInputError, check_choice
 
 POLICIES = ("random", "worst-first", "residual-first")

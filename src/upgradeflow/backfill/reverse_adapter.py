@@ -19,8 +19,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from upgradeflow.compat.forward_adapter import small_set_batch
 from upgradeflow.errors import UserInputError, check_choice
+from upgradeflow.methods.forward_adapter import small_set_batch
 from upgradeflow.models.adapter import AdapterConfig, MLPAdapter
 
 REVERSE_LOSSES = ("cosine", "metric")

@@ -8,7 +8,7 @@ import json
 import os
 import platform
 import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 import faiss
@@ -17,10 +17,16 @@ import torch
 
 from upgradeflow.atomic import write_text_atomic
 from upgradeflow.bench.backfill import PRIMARY, method_backfill, reverse_adapters, summarise_backfill
-from upgradeflow.bench.embedding_export import write_embedding_table
-from upgradeflow.bench.methods import Method
-from upgradeflow.bench.scenarios import Scenario
-from upgradeflow.bench.trainers import (
+from upgradeflow.data.image_set import ImageSet
+from upgradeflow.data.paired_embeddings import PairedPart, write_pairs
+from upgradeflow.embeddings import write_embedding_table
+from upgradeflow.evaluation.backfill_plot import plot_backfill
+from upgradeflow.evaluation.matrix import criterion, evaluate_pairs, flip_rates, is_compatible
+from upgradeflow.evaluation.plot import plot_tradeoff
+from upgradeflow.evaluation.summary import markdown_table, mean_and_std
+from upgradeflow.methods.registry import Method
+from upgradeflow.methods.scenarios import Scenario, ScenarioSplit, make_split
+from upgradeflow.methods.trainers import (
     TrainedMethod,
     evolve,
     gallery_fitted_adapter,
@@ -28,50 +34,14 @@ from upgradeflow.bench.trainers import (
     train_method,
     train_old_model,
 )
-from upgradeflow.data.image_set import ImageSet
-from upgradeflow.data.paired_embeddings import PairedPart, write_pairs
-from upgradeflow.errors import UserInputError
-from upgradeflow.evaluation.backfill_plot import plot_backfill
-from upgradeflow.evaluation.matrix import criterion, evaluate_pairs, flip_rates, is_compatible
-from upgradeflow.evaluation.plot import plot_tradeoff
-from upgradeflow.evaluation.summary import markdown_table, mean_and_std
 from upgradeflow.models.checkpoint import save_model
+from upgradeflow.models.inference import embed_images, resolve_device
 from upgradeflow.models.switchable import width_tag
-from upgradeflow.training.loop import TrainConfig, embed_images, resolve_device
-
-
-@dataclass(frozen=True)
-class BenchSplit:
-    """The identities and images one seed trains and evaluates on."""
-
-    train: ImageSet
-    old_train: ImageSet
-    queries: ImageSet
-    gallery: ImageSet
-
-
-def make_split(data: ImageSet, scenario: Scenario, seed: int) -> BenchSplit:
-    rng = np.random.default_rng(seed)
-    train_ids = np.unique(data.identities[data.split == "train"])
-    test_ids = np.unique(data.identities[data.split == "test"])
-    if len(train_ids) == 0 or len(test_ids) == 0:
-        raise UserInputError("dataset needs both training and held-out (test) identities")
-    if scenario.max_train_identities and len(train_ids) > scenario.max_train_identities:
-        train_ids = np.sort(rng.choice(train_ids, scenario.max_train_identities, replace=False))
-    if scenario.max_test_identities and len(test_ids) > scenario.max_test_identities:
-        test_ids = np.sort(rng.choice(test_ids, scenario.max_test_identities, replace=False))
-    old_ids = np.sort(rng.choice(train_ids, max(2, round(scenario.old_fraction * len(train_ids))), replace=False))
-    test = data.with_identities(test_ids)
-    return BenchSplit(
-        train=data.with_identities(train_ids),
-        old_train=data.with_identities(old_ids),
-        queries=test.by_role("query"),
-        gallery=test.by_role("gallery"),
-    )
+from upgradeflow.training.loop import TrainConfig
 
 
 def width_results(
-    trained: TrainedMethod, split: BenchSplit, query_emb: dict[str, np.ndarray], gallery_emb: dict[str, np.ndarray]
+    trained: TrainedMethod, split: ScenarioSplit, query_emb: dict[str, np.ndarray], gallery_emb: dict[str, np.ndarray]
 ) -> dict:
     """SFSC: every query width against every gallery width, and every width against the
     old gallery; each cross pair must beat the narrower width's self-retrieval. The full

@@ -11,8 +11,8 @@ import numpy as np
 from upgradeflow.models.adapter import MLPAdapter, load_adapter
 from upgradeflow.models.checkpoint import load_model
 from upgradeflow.models.embedder import EmbeddingModel
+from upgradeflow.models.inference import embed_images
 from upgradeflow.models.switchable import width_tag
-from upgradeflow.training.loop import embed_images
 
 CHECKPOINTS = "checkpoints"
 MODEL_FILE = "model"

@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 from urllib.parse import urlparse
 
+from upgradeflow.data import default_data_dir
 from upgradeflow.errors import UserInputError, one_line
 
 EXPERIMENT = "upgradeflow"
@@ -21,7 +22,7 @@ def default_tracking_uri() -> str:
     configured = os.environ.get("MLFLOW_TRACKING_URI")
     if configured:
         return configured
-    data = Path(os.environ.get("UPGRADEFLOW_DATA", "data")).resolve()
+    data = default_data_dir().resolve()
     return f"sqlite:///{data / 'mlflow' / 'mlflow.db'}"
 
 

@@ -47,7 +47,7 @@ def resolved_name(uri: str) -> str:
 
 
 def load_query_model(uri: str, resolved: str) -> QueryModel:
-    from upgradeflow.backfill.extraction import load_embedding_model
+    from upgradeflow.registry.embedding_model import load_embedding_model
 
     model = load_embedding_model(resolved)
     model.eval()

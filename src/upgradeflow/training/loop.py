@@ -20,6 +20,7 @@ from tqdm import tqdm
 
 from upgradeflow.models.cosine_classifier import CosineClassifier
 from upgradeflow.models.embedder import EmbeddingModel
+from upgradeflow.models.inference import resolve_device, to_input
 from upgradeflow.training.augment import random_affine
 
 
@@ -34,12 +35,6 @@ class TrainConfig:
     seed: int = 0
     device: str = "auto"  # "auto" takes CUDA when present, else the CPU
     loader_workers: int = 4  # DataLoader workers on CUDA; the CPU path slices in memory
-
-
-def resolve_device(device: str) -> str:
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    return device
 
 
 @dataclass
@@ -84,12 +79,6 @@ class TrainResult:
     seconds: float
     final_loss: float
     extra: ExtraLoss | None = None
-
-
-def to_input(images: np.ndarray | Tensor, device: str) -> Tensor:
-    """uint8 [N, H, W] to float [N, 1, H, W] in [0, 1]."""
-    tensor = torch.as_tensor(images).to(device, non_blocking=True)
-    return tensor.unsqueeze(1).float().div_(255.0)
 
 
 def autocast(device: str) -> contextlib.AbstractContextManager:
@@ -202,11 +191,3 @@ def train_embedding(
     for module in extra_modules:
         module.eval()
     return TrainResult(model, classifier.eval(), time.perf_counter() - started, loss_value, extra_loss)
-
-
-@torch.no_grad()
-def embed_images(model: nn.Module, images: np.ndarray, batch_size: int = 1024, device: str = "auto") -> np.ndarray:
-    device = resolve_device(device)
-    model = model.to(device).eval()
-    out = [model(to_input(images[i : i + batch_size], device)).float().cpu() for i in range(0, len(images), batch_size)]
-    return torch.cat(out).numpy().astype(np.float32)

@@ -9,7 +9,7 @@ from upgradeflow.evaluation.matrix import evaluate_pairs, flip_rates, is_compati
 from upgradeflow.evaluation.metrics import retrieval_metrics
 from upgradeflow.models.adapter import MLPAdapter, apply_adapter
 from upgradeflow.models.embedder import EmbeddingModel
-from upgradeflow.training.loop import embed_images
+from upgradeflow.models.inference import embed_images
 from upgradeflow.upgrade.spec import UpgradeSpec
 from upgradeflow.upgrade.training import upgrade_split
 

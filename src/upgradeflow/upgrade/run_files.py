@@ -27,6 +27,12 @@ def run_prefix(key: str) -> str:
     return join("runs", check_run_key(key))
 
 
+def evaluation_prefix(key: str, champion_version: str) -> str:
+    """Where run ``key``'s evaluation against one champion version lives: evaluate writes
+    it, register logs it and the gate reads it."""
+    return join(run_prefix(key), f"evaluation-champion-v{champion_version}")
+
+
 def upload(store: ObjectStore, prefix: str, files: list[Path]) -> None:
     for path in files:
         store.write(join(prefix, path.name), path.read_bytes())

@@ -9,14 +9,14 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from upgradeflow.bench.methods import Method
-from upgradeflow.bench.scenarios import SCENARIOS
-from upgradeflow.compat.dmu import DMUConfig
-from upgradeflow.compat.selective import check_weighting
 from upgradeflow.data.image_set import ImageSet
+from upgradeflow.discriminativeness import check_weighting
 from upgradeflow.errors import UserInputError, check_choice
+from upgradeflow.methods.dmu import DMUConfig
+from upgradeflow.methods.registry import Method
+from upgradeflow.methods.scenarios import SCENARIOS
+from upgradeflow.methods.sfsc import SFSCConfig
 from upgradeflow.models.switchable import DEFAULT_WIDTHS, check_widths
-from upgradeflow.training.switchable import SFSCConfig
 
 UPGRADE_METHODS = ("dmu", "bct", "independent", "sfsc")
 

@@ -9,22 +9,21 @@ adapter jointly; the other methods fit one afterwards on the training embeddings
 
 from __future__ import annotations
 
-from upgradeflow.bench.compat import BenchSplit, make_split
-from upgradeflow.bench.scenarios import get_scenario
-from upgradeflow.bench.trainers import (
+from upgradeflow.data.image_set import ImageSet
+from upgradeflow.methods.scenarios import ScenarioSplit, get_scenario, make_split
+from upgradeflow.methods.trainers import (
     PostHocAdapter,
     TrainedMethod,
     registered_old_model,
     train_method,
     train_old_model,
 )
-from upgradeflow.data.image_set import ImageSet
 from upgradeflow.models.embedder import EmbeddingModel
 from upgradeflow.training.loop import TrainConfig, TrainResult
 from upgradeflow.upgrade.spec import UpgradeSpec
 
 
-def upgrade_split(data: ImageSet, spec: UpgradeSpec) -> BenchSplit:
+def upgrade_split(data: ImageSet, spec: UpgradeSpec) -> ScenarioSplit:
     return make_split(data, get_scenario(spec.scenario, spec.quick), spec.seed)
 
 

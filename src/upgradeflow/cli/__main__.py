@@ -1,0 +1,5 @@
+import sys
+
+from upgradeflow.cli.main import main
+
+sys.exit(main())
