@@ -12,8 +12,11 @@ from __future__ import annotations
 import numpy as np
 
 from upgradeflow.backfill.calibration import ScoreCalibration
-from upgradeflow.evaluation.metrics import average_precision, metrics_from_ranks, negative_flip_rate, top1_correct
+from upgradeflow.errors import UserInputError
+from upgradeflow.evaluation.metrics import average_precision, negative_flip_rate, top1_correct
 from upgradeflow.evaluation.ranking import score_ranks
+
+CUTOFF = 100  # a curve reads AP@100 and top-1 only, so ranks below 100 need not be exact
 
 FRACTIONS = tuple(round(0.1 * i, 1) for i in range(11))
 
@@ -41,7 +44,7 @@ def backfill_curve(
 
     Both parts are scored against every gallery item once; each fraction then takes the
     backfilled items' scores from the new part, so a curve costs two products, not one
-    per fraction."""
+    per fraction, and each fraction ranks only as deep as AP@100 reads."""
     new_scores = (new_calibration or ScoreCalibration())(new_queries @ np.asarray(new_gallery).T)
     rest_scores = (rest_calibration or ScoreCalibration())(rest_queries @ np.asarray(rest_gallery).T)
     curve: dict[str, list] = {"fractions": list(fractions), "map@100": [], "top1": [], "negative_flip_rate": []}
@@ -50,13 +53,16 @@ def backfill_curve(
         done = order[: round(fraction * len(order))]
         merged = rest_scores.copy()
         merged[:, done] = new_scores[:, done]
-        ranks = score_ranks(merged, query_labels, gallery_labels, excluded)
-        metrics = metrics_from_ranks(ranks)
-        curve["map@100"].append(round(metrics.map_at_100, 3))
-        curve["top1"].append(round(metrics.top1, 3))
+        ranks = score_ranks(merged, query_labels, gallery_labels, excluded, depth=CUTOFF)
+        answered = [r for r in ranks if len(r)]
+        if not answered:
+            raise UserInputError("no query has a positive in the gallery: nothing to measure")
+        precision = [average_precision(r, CUTOFF) for r in answered]
+        curve["map@100"].append(round(100 * float(np.mean(precision)), 3))
+        curve["top1"].append(round(100 * float(np.mean([r[0] <= 1 for r in answered])), 3))
         curve["negative_flip_rate"].append(round(negative_flip_rate(old_correct, top1_correct(ranks)), 3))
         if per_query:
-            per_query_ap.append([average_precision(r, 100) for r in ranks if len(r)])
+            per_query_ap.append(precision)
     if per_query:
         return curve | {"ap@100": np.asarray(per_query_ap)}
     return curve

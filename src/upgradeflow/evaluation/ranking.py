@@ -46,21 +46,66 @@ def positive_ranks(
 
 
 def score_ranks(
-    scores: np.ndarray, query_labels: np.ndarray, gallery_labels: np.ndarray, excluded: np.ndarray | None = None
+    scores: np.ndarray,
+    query_labels: np.ndarray,
+    gallery_labels: np.ndarray,
+    excluded: np.ndarray | None = None,
+    depth: int | None = None,
 ) -> list[np.ndarray]:
     """The same ranks from a score matrix [Q, G] (scores that are not plain inner
     products: a merge of two calibrated parts). ``excluded`` names, per query, one
     gallery column that is neither a result nor a positive (the query's own row when a
-    set searches itself); the scores are changed in place there."""
+    set searches itself); the scores are changed in place there.
+
+    With ``depth``, only ranks up to ``depth`` are exact and every positive below it gets
+    ``inf``: all that AP@depth, top-1 and top-5 read, found without sorting whole rows
+    (one partition of the batch gives each row's depth-th score, and only the few items
+    at or above it are compared)."""
     gallery_labels = np.asarray(gallery_labels)
+    query_labels = np.asarray(query_labels)
+    if excluded is not None:
+        scores[np.arange(len(scores)), excluded] = -np.inf
+    positives = _positives_by_label(gallery_labels, np.unique(query_labels))
+    if depth is not None and depth < scores.shape[1]:
+        thresholds = -np.partition(-scores, depth - 1, axis=1)[:, depth - 1]
+    else:
+        thresholds = None
     ranks: list[np.ndarray] = []
-    for i, (row, label) in enumerate(zip(scores, np.asarray(query_labels), strict=True)):
-        positives = np.flatnonzero(gallery_labels == label)
+    for i, (row, label) in enumerate(zip(scores, query_labels, strict=True)):
+        columns = positives[label]
         if excluded is not None:
-            row[excluded[i]] = -np.inf
-            positives = positives[positives != excluded[i]]
-        ranks.append(_row_ranks(row, positives))
+            columns = columns[columns != excluded[i]]
+        if thresholds is None:
+            ranks.append(_row_ranks(row, columns))
+        else:
+            ranks.append(_top_ranks(row, columns, thresholds[i], depth))
     return ranks
+
+
+def _positives_by_label(gallery_labels: np.ndarray, labels: np.ndarray) -> dict:
+    """Each label's gallery columns, ascending, from one stable sort of the labels."""
+    order = np.argsort(gallery_labels, kind="stable")
+    ordered = gallery_labels[order]
+    starts = np.searchsorted(ordered, labels, side="left")
+    ends = np.searchsorted(ordered, labels, side="right")
+    return {label: np.sort(order[a:b]) for label, a, b in zip(labels.tolist(), starts, ends, strict=True)}
+
+
+def _top_ranks(scores: np.ndarray, columns: np.ndarray, threshold: float, depth: int) -> np.ndarray:
+    """Exact ranks of the positives within ``depth``, ``inf`` for the rest. Only a
+    positive scoring at least ``threshold`` (the row's depth-th score) can be within it,
+    and everything that outranks such a positive scores at least as much, so only those
+    few items are compared."""
+    own = scores[columns]
+    ranks = np.full(len(columns), np.inf)
+    inside = own >= threshold
+    if inside.any():
+        candidates = np.flatnonzero(scores >= threshold)
+        above = scores[candidates][None, :]
+        mine, where = own[inside][:, None], columns[inside][:, None]
+        ranks[inside] = (above > mine).sum(1) + ((above == mine) & (candidates[None, :] < where)).sum(1) + 1
+    ranks[ranks > depth] = np.inf  # tied with the depth-th score but placed after it
+    return np.sort(ranks)
 
 
 def leave_one_out_ranks(queries: np.ndarray, gallery: np.ndarray, labels: np.ndarray) -> list[np.ndarray]:
