@@ -1,7 +1,9 @@
-"""The one exception type that means "the user asked for something wrong".
+"""What a command's failure means, and the exit status that says so.
 
-The command line turns it into a one-line message and a non-zero exit; anything else
-that escapes is a bug and keeps its traceback.
+``UserInputError`` is "the user asked for something wrong", ``ConflictError`` "another
+writer moved a pointer first"; the command line and the pipeline steps turn each into
+one line and its own exit status. Anything else that escapes is a bug and keeps its
+traceback.
 """
 
 from collections.abc import Iterable

@@ -1,11 +1,9 @@
-"""Process-wide torch settings: thread count and seeding."""
+"""Process-wide torch settings: how many threads a command uses."""
 
 from __future__ import annotations
 
 import os
-import random
 
-import numpy as np
 import torch
 
 from upgradeflow.errors import UserInputError
@@ -34,9 +32,3 @@ def check_threads(threads: int, name: str = "--threads") -> int:
 
 def configure_torch(threads: int | None = None) -> None:
     torch.set_num_threads(default_threads() if threads is None else check_threads(threads))
-
-
-def seed_everything(seed: int) -> None:
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)

@@ -47,9 +47,8 @@ from upgradeflow.training.loop import (
 class SFSCConfig:
     widths: tuple[float, ...] = DEFAULT_WIDTHS
     # Off by default: the learned weights train the narrowest width least (its larger
-    # loss earns it the largest s_k), which costs that width's compatibility. On the
-    # validation identities (default scenario, seeds 0 and 1) equal weights raised every
-    # width-0.25 pair by 0.3-1.0 mAP@100 and left the full width within 0.25.
+    # loss earns it the largest s_k), which costs that width's compatibility (measured in
+    # benchmarks/RESULTS.md, scenario default, SFSC).
     uncertainty_weighting: bool = False
     gradient_projection: bool = True
     distillation: float = 1.0  # weight of the pull towards the full width; 0 switches it off
@@ -59,10 +58,9 @@ class SFSCConfig:
     cross_width_contrastive: float = 0.0
     contrastive_temperature: float = 0.05
     private_heads: bool = False  # a head per narrower width instead of slices of one
-    # Every width keeps the last layer's full channels. On the validation identities
-    # (default scenario, seed 0) this made width 0.25 compatible with every wider gallery
-    # (87.2 mAP@100 on the full width's against 83.4 on its own, from 78.7 against 80.3
-    # with a sliced last layer) and left the full width at 91.2 against 91.0.
+    # Every width keeps the last layer's full channels, which makes the narrowest width
+    # compatible with every wider gallery at no cost to the full width
+    # (benchmarks/RESULTS.md, scenario default, SFSC).
     full_width_output: bool = True
 
     def __post_init__(self) -> None:

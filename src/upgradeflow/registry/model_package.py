@@ -37,8 +37,3 @@ class EmbeddingPackage(mlflow.pyfunc.PythonModel):
 def width_file(width: float) -> str:
     """The checkpoint name of one SFSC sub-model width in a run's files."""
     return f"{MODEL_FILE}-{width_tag(width)}"
-
-
-def package_files(directory: Path) -> list[Path]:
-    names = [f"{MODEL_FILE}.pt", f"{MODEL_FILE}.json", f"{FORWARD_ADAPTER_FILE}.pt", f"{FORWARD_ADAPTER_FILE}.json"]
-    return [directory / n for n in names if (directory / n).exists()]
