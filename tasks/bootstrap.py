@@ -81,9 +81,9 @@ def _register_first_model(args: argparse.Namespace, spec, data):
 
     from upgradeflow.evaluation.metrics import retrieval_metrics
     from upgradeflow.models.checkpoint import save_model
+    from upgradeflow.models.inference import embed_images
     from upgradeflow.registry.model_package import MODEL_FILE
     from upgradeflow.registry.versions import CHAMPION, metric_items, register_version, set_alias
-    from upgradeflow.training.loop import embed_images
     from upgradeflow.upgrade.spec import dataset_fingerprint, digest
     from upgradeflow.upgrade.training import train_first_model, upgrade_split
 

@@ -129,3 +129,40 @@ def test_the_query_service_imports_no_training_code() -> None:
     assert "upgradeflow.registry.embedding_model" in reached and "upgradeflow.store.gallery" in reached
     training = [chain(reached, m) for m in sorted(reached) if m.split(".")[1:2] and m.split(".")[1] in TRAINING_CODE]
     assert training == [], "\n".join(training)
+
+
+def defined_names(path: Path) -> set[str]:
+    """What ``from module import name`` can take from the module at ``path``."""
+    names = set()
+    for node in ast.parse(path.read_text(), filename=str(path)).body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names |= {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            names |= {(a.asname or a.name).split(".")[0] for a in node.names}
+    return names
+
+
+def test_every_upgradeflow_import_names_something_that_exists() -> None:
+    """A lazy import inside a function runs only when its step does; a name moved away
+    would fail there, in a DAG run, long after the move."""
+    root = SOURCE.parents[1]
+    missing = []
+    for folder in ("src", "tasks", "dags", "benchmarks", "tests"):
+        for path in sorted((root / folder).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+                if not (isinstance(node, ast.ImportFrom) and node.level == 0 and node.module):
+                    continue
+                if node.module.split(".")[0] != "upgradeflow":
+                    continue
+                target = module_file(node.module)
+                if target is None:
+                    missing.append(f"{path.relative_to(root)}:{node.lineno}: no module {node.module}")
+                    continue
+                names = defined_names(target)
+                for alias in node.names:
+                    if alias.name not in names and module_file(f"{node.module}.{alias.name}") is None:
+                        missing.append(f"{path.relative_to(root)}:{node.lineno}: {node.module} has no {alias.name}")
+    assert missing == [], "\n".join(missing)

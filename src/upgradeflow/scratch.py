@@ -64,10 +64,28 @@ def dead_scratch(root: Path | None = None) -> list[Path]:
 
 
 def sweep_dead_scratch(root: Path | None = None) -> tuple[int, int]:
-    """Remove scratch directories whose owning process is gone; (count, bytes)."""
+    """Remove scratch directories whose owning process is gone; (count, bytes).
+
+    Steps starting together on one host all sweep at once, so a directory or file may
+    vanish under one sweeper because another removed it first: that is not an error,
+    and only the sweeper that removed a directory counts it."""
     count = size = 0
     for directory in dead_scratch(root):
-        size += sum(f.stat().st_size for f in directory.rglob("*") if f.is_file())
-        shutil.rmtree(directory, ignore_errors=True)
+        # Renamed to this process's own name first, atomically, so exactly one sweeper
+        # wins each directory, and one killed mid-removal leaves a dead owner's directory.
+        claimed = directory.with_name(f"{_prefix('swept')}{directory.name}")
+        try:
+            directory.rename(claimed)
+        except OSError:
+            continue
+        size += sum(_size(f) for f in claimed.rglob("*"))
+        shutil.rmtree(claimed, ignore_errors=True)
         count += 1
     return count, size
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size if path.is_file() else 0
+    except OSError:
+        return 0
