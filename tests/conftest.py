@@ -114,6 +114,17 @@ def store_uri(request, tmp_path) -> str:
     return f"s3://{request.getfixturevalue('s3_bucket')}/root"
 
 
+@pytest.fixture
+def restore_tracking(monkeypatch):
+    """mlflow's tracking URI is process-wide: a test that points it elsewhere puts it back."""
+    import mlflow
+
+    previous = mlflow.get_tracking_uri()
+    monkeypatch.delenv("MLFLOW_ALLOW_FILE_STORE", raising=False)
+    yield
+    mlflow.set_tracking_uri(previous)
+
+
 # -- MLflow: a real tracking server (SQLite backend, proxied artifacts) --------------
 
 

@@ -103,6 +103,11 @@ def deployment(s3_environment, s3_bucket_module, mlflow_server, full_glyphs_dir,
     }
     subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], env=env, check=True, capture_output=True)
     os.environ["MLFLOW_TRACKING_URI"] = mlflow_server
+    # The checks below read the registry in this process through mlflow's process-wide
+    # URI, which an earlier test may have set explicitly: the environment alone would lose.
+    import mlflow
+
+    mlflow.set_tracking_uri(mlflow_server)
     logs = tmp_path_factory.mktemp("dag-logs")
     return Deployment(env, env["UPGRADEFLOW_STORE"], mlflow_server, logs)
 

@@ -14,7 +14,7 @@ from upgradeflow.registry.tracking import use_tracking
 from upgradeflow.registry.versions import register_version
 
 
-def test_a_checkpoint_and_its_registered_version_load_the_same_model(tmp_path):
+def test_a_checkpoint_and_its_registered_version_load_the_same_model(tmp_path, restore_tracking):
     model = tiny_model(4)
     package = tmp_path / "package"
     checkpoint = save_model(model, package / MODEL_FILE)

@@ -9,14 +9,7 @@ from upgradeflow.cli.main import main
 from upgradeflow.errors import UserInputError
 from upgradeflow.registry.tracking import EXPERIMENT, use_tracking
 
-
-@pytest.fixture(autouse=True)
-def restore_tracking(monkeypatch):
-    """mlflow's tracking URI is process-wide: put it back afterwards."""
-    previous = mlflow.get_tracking_uri()
-    monkeypatch.delenv("MLFLOW_ALLOW_FILE_STORE", raising=False)
-    yield
-    mlflow.set_tracking_uri(previous)
+pytestmark = pytest.mark.usefixtures("restore_tracking")
 
 
 def test_a_sqlite_uri_creates_the_experiment(tmp_path):

@@ -32,7 +32,7 @@ def checkpoints(directory, seed: int):
 
 
 @pytest.fixture
-def run(tmp_path):
+def run(tmp_path, restore_tracking):
     """A finished training run in a local store, and a champion registered before it."""
     use_tracking(f"sqlite:///{tmp_path / 'mlflow' / 'mlflow.db'}")
     champion = register_version(
