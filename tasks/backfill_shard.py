@@ -36,12 +36,13 @@ def work(args: argparse.Namespace) -> dict:
     from upgradeflow.upgrade.shard_plan import parse_shards
 
     store = open_store(args)
-    gallery, target = UpgradeRun(store, args.run_key).backfill(args.gallery)
+    run = UpgradeRun(store, args.run_key)
+    gallery, target = run.backfill(args.gallery)
     shards = parse_shards(args.shards)
     if target.done:
         return {"target": target.target, "shards": shards, "written": [], "fraction": 1.0, "done": True}
     configure_torch(args.threads)
-    model = UpgradeRun(store, args.run_key).new_model()
+    model = run.new_model()
     resolver = SourceResolver(args.data_dir or default_data_dir(), progress=not args.no_progress)
     written = []
     for position, index in enumerate(shards):

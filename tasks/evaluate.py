@@ -42,7 +42,8 @@ def work(args: argparse.Namespace) -> dict:
     promoted = promoted_version(args.model_name, args.run_key)
     if promoted is not None:
         return {"run_key": args.run_key, "champion_model": promoted.uri, "skipped": True}
-    record = UpgradeRun(store, args.run_key).record
+    run = UpgradeRun(store, args.run_key)
+    record = run.record
     spec = UpgradeSpec(**record["spec"])
     champion = resolve(f"models:/{args.model_name}@{CHAMPION}")
     prefix = evaluation_prefix(args.run_key, champion.version)
@@ -50,7 +51,7 @@ def work(args: argparse.Namespace) -> dict:
     if existing is not None:
         return {**_summary(existing, prefix), "skipped": True}
     configure_torch(args.threads)
-    directory = UpgradeRun(store, args.run_key).files
+    directory = run.files
     old = resolve(record["old_model"])
     old_model = load_package(old).model
     champion_model = None if champion == old else load_package(champion).model

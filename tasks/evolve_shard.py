@@ -29,12 +29,13 @@ def work(args: argparse.Namespace) -> dict:
     from upgradeflow.upgrade.shard_plan import parse_shards
 
     store = open_store(args)
-    gallery, target = UpgradeRun(store, args.run_key).evolution(args.gallery)
+    run = UpgradeRun(store, args.run_key)
+    gallery, target = run.evolution(args.gallery)
     shards = parse_shards(args.shards)
     if target.done:
         return {"target": target.target, "shards": shards, "written": [], "done": True}
     configure_torch(args.threads)
-    adapter = UpgradeRun(store, args.run_key).files / f"{FORWARD_ADAPTER_FILE}.pt"
+    adapter = run.files / f"{FORWARD_ADAPTER_FILE}.pt"
     written = []
     for position, index in enumerate(shards):
         _, _, worked = evolve_shard(

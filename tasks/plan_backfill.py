@@ -35,14 +35,15 @@ def work(args: argparse.Namespace) -> list[dict]:
 
     check_policy(args.backfill_order)
     store = open_store(args)
-    gallery, target = UpgradeRun(store, args.run_key).backfill(args.gallery)
+    run = UpgradeRun(store, args.run_key)
+    gallery, target = run.backfill(args.gallery)
     if target.done:
         return []
     use_registry(args)
     registered = find_version(args.model_name, args.run_key)
     if registered is None:
         raise UserInputError(f"run {args.run_key}: no registered version of {args.model_name}")
-    model = UpgradeRun(store, args.run_key).new_model()
+    model = run.new_model()
     request = BackfillRequest(
         registered.uri, model_digest(model), model.config.embedding_dim, args.backfill_order, args.seed
     )

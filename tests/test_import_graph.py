@@ -22,21 +22,23 @@ def module_file(module: str) -> Path | None:
     return None
 
 
+def upgradeflow_imports(path: Path) -> set[str]:
+    """Every ``upgradeflow...`` name the file at ``path`` imports, top-level or lazy: the
+    module of each ``from`` import and that module's dotted name for each imported name."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            if node.module.split(".")[0] == "upgradeflow":
+                found |= {node.module} | {f"{node.module}.{alias.name}" for alias in node.names}
+        elif isinstance(node, ast.Import):
+            found |= {a.name for a in node.names if a.name.startswith("upgradeflow.")}
+    return found
+
+
 def imported_modules(module: str) -> set[str]:
     """The upgradeflow modules ``module`` imports, with the packages they sit in (whose
     ``__init__`` runs on the way)."""
-    path = module_file(module)
-    found = set()
-    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
-        if (
-            isinstance(node, ast.ImportFrom)
-            and node.module
-            and node.level == 0
-            and node.module.startswith("upgradeflow")
-        ):
-            found |= {node.module} | {f"{node.module}.{alias.name}" for alias in node.names}
-        elif isinstance(node, ast.Import):
-            found |= {a.name for a in node.names if a.name.startswith("upgradeflow.")}
+    found = upgradeflow_imports(module_file(module))
     parents = {".".join(m.split(".")[:i]) for m in found for i in range(1, m.count(".") + 1)}
     return {m for m in found | parents if module_file(m)}
 
@@ -67,15 +69,7 @@ def package_of(path: Path) -> str:
 
 
 def imported_packages(path: Path) -> set[str]:
-    found = set()
-    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
-        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            parts = node.module.split(".")
-            if parts[0] == "upgradeflow":
-                found |= {parts[1]} if len(parts) > 1 else {alias.name for alias in node.names}
-        elif isinstance(node, ast.Import):
-            found |= {a.name.split(".")[1] for a in node.names if a.name.startswith("upgradeflow.")}
-    return found
+    return {name.split(".")[1] for name in upgradeflow_imports(path) if name.count(".") >= 1}
 
 
 def package_graph() -> dict[str, set[str]]:

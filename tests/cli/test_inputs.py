@@ -6,7 +6,6 @@ from __future__ import annotations
 import http.server
 import threading
 
-import mlflow
 import numpy as np
 import pytest
 
@@ -144,13 +143,6 @@ class Unavailable(http.server.BaseHTTPRequestHandler):
 
     def log_message(self, *args):
         pass
-
-
-@pytest.fixture
-def restore_tracking():
-    previous = mlflow.get_tracking_uri()
-    yield
-    mlflow.set_tracking_uri(previous)
 
 
 def test_an_unavailable_tracking_server_fails_at_the_first_request(capsys, tmp_path, restore_tracking):

@@ -14,13 +14,11 @@ MODEL = "status-model"
 
 
 @pytest.fixture
-def tracking(tmp_path, monkeypatch):
+def tracking(tmp_path, monkeypatch, restore_tracking):
     """A fresh SQLite registry; mlflow's process-wide URI is put back afterwards."""
-    previous = mlflow.get_tracking_uri()
     uri = f"sqlite:///{tmp_path / 'mlflow' / 'mlflow.db'}"
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
-    yield uri
-    mlflow.set_tracking_uri(previous)
+    return uri
 
 
 def register(uri: str, metrics: dict[str, float], tags: dict[str, str]) -> str:

@@ -12,8 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from upgradeflow.backfill.calibration import ScoreCalibration
-from upgradeflow.errors import UserInputError
-from upgradeflow.evaluation.metrics import average_precision, negative_flip_rate, top1_correct
+from upgradeflow.evaluation.metrics import answered_ranks, average_precision, negative_flip_rate, top1_correct
 from upgradeflow.evaluation.ranking import score_ranks
 
 CUTOFF = 100  # a curve reads AP@100 and top-1 only, so ranks below 100 need not be exact
@@ -54,9 +53,7 @@ def backfill_curve(
         merged = rest_scores.copy()
         merged[:, done] = new_scores[:, done]
         ranks = score_ranks(merged, query_labels, gallery_labels, excluded, depth=CUTOFF)
-        answered = [r for r in ranks if len(r)]
-        if not answered:
-            raise UserInputError("no query has a positive in the gallery: nothing to measure")
+        answered = answered_ranks(ranks)
         precision = [average_precision(r, CUTOFF) for r in answered]
         curve["map@100"].append(round(100 * float(np.mean(precision)), 3))
         curve["top1"].append(round(100 * float(np.mean([r[0] <= 1 for r in answered])), 3))

@@ -35,10 +35,16 @@ class RetrievalMetrics:
         return {"map@100": values.pop("map_at_100"), **values}
 
 
-def metrics_from_ranks(ranks: list[np.ndarray]) -> RetrievalMetrics:
+def answered_ranks(ranks: list[np.ndarray]) -> list[np.ndarray]:
+    """The ranks of the queries that have a positive; none at all is the user's mistake."""
     answered = [r for r in ranks if len(r)]
     if not answered:
         raise UserInputError("no query has a positive in the gallery: nothing to measure")
+    return answered
+
+
+def metrics_from_ranks(ranks: list[np.ndarray]) -> RetrievalMetrics:
+    answered = answered_ranks(ranks)
     return RetrievalMetrics(
         map_at_100=100 * float(np.mean([average_precision(r, 100) for r in answered])),
         map=100 * float(np.mean([average_precision(r) for r in answered])),

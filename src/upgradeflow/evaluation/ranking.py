@@ -67,7 +67,7 @@ def score_ranks(
         scores[np.arange(len(scores)), excluded] = -np.inf
     positives = _positives_by_label(gallery_labels, np.unique(query_labels))
     if depth is not None and depth < scores.shape[1]:
-        thresholds = -np.partition(-scores, depth - 1, axis=1)[:, depth - 1]
+        thresholds = np.partition(scores, -depth, axis=1)[:, -depth]  # each row's depth-th largest
     else:
         thresholds = None
     ranks: list[np.ndarray] = []

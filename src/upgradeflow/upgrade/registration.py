@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from upgradeflow.errors import UserInputError
 from upgradeflow.scratch import scratch
 from upgradeflow.upgrade.run_context import UpgradeRun
-from upgradeflow.upgrade.run_files import check_run_key, evaluation_prefix
+from upgradeflow.upgrade.run_files import check_run_key, download, evaluation_prefix
 
 if TYPE_CHECKING:
     from upgradeflow.registry.versions import ModelRef
@@ -50,7 +50,6 @@ def register_run(run: UpgradeRun, model_name: str) -> dict:
         run_id_of,
         set_alias,
     )
-    from upgradeflow.upgrade.run_files import download
 
     promoted = promoted_version(model_name, run.key)
     if promoted is not None:
