@@ -5,21 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from upgradeflow.adapters.closed_form import PairStatistics, ridge_maps
+from tests.adapters.helpers import paired
 from upgradeflow.adapters.heldout import retrieval_key
-from upgradeflow.adapters.residual import ResidualConfig, fit_residual
 from upgradeflow.adapters.selection import FORWARD_LEARNED, choose_adapter
 from upgradeflow.models.adapter import apply_adapter, load_adapter, save_adapter
-
-
-def paired(rows_per_identity=3, identities=200, bend=0.0, seed=0):
-    rng = np.random.default_rng(seed)
-    centres = rng.standard_normal((identities, 16))
-    labels = np.repeat(np.arange(identities), rows_per_identity)
-    old = centres[labels] + 0.3 * rng.standard_normal((len(labels), 16))
-    new = old @ rng.standard_normal((16, 24)) + bend * np.sin(3 * old) @ rng.standard_normal((16, 24))
-    unit = lambda a: (a / np.linalg.norm(a, axis=1, keepdims=True)).astype(np.float32)  # noqa: E731
-    return unit(old), unit(new), labels
 
 
 def test_a_linear_relation_keeps_the_closed_form():
@@ -41,14 +30,6 @@ def test_a_bent_relation_takes_the_learned_residual(tmp_path):
     path = save_adapter(chosen.adapter, tmp_path / "forward", {"selection": chosen.record})
     reloaded = load_adapter(path)  # whichever family won loads through the same door
     np.testing.assert_allclose(apply_adapter(reloaded, old[:5]), apply_adapter(chosen.adapter, old[:5]), atol=1e-6)
-
-
-def test_the_residual_starts_exactly_at_its_closed_form():
-    old, new, labels = paired()
-    start = ridge_maps(PairStatistics.of(old, new), (1e-2,))[1e-2]
-    adapter, trace = fit_residual(old, new, labels, start, lambda m: {}, ResidualConfig(), steps=0)
-    np.testing.assert_allclose(apply_adapter(adapter, old), start(old), atol=1e-5)
-    assert trace["steps_run"] == 0
 
 
 def test_too_few_rows_fall_back_to_ridge_and_say_so():

@@ -101,27 +101,3 @@ def test_refusals_are_one_line(planned):
     gallery.store.write(gallery.version_key("b1", ORDER_FILE), b"not parquet")
     with pytest.raises(UserInputError, match=r"order\.parquet is corrupt"):
         backfill_shard(gallery, "b1", 0, model, resolver)
-
-
-@pytest.mark.parametrize(
-    ("source", "expected"),
-    [
-        ("glyphs:U+4E00/ipag", ("glyphs", "U+4E00/ipag")),
-        ("parquet:/data/x.parquet:cat-1", ("parquet:/data/x.parquet", "cat-1")),
-        ("folder:/photos:cat/0.png", ("folder:/photos", "cat/0.png")),
-    ],
-)
-def test_sources_name_a_dataset_and_an_image(source, expected):
-    assert split_source(source) == expected
-
-
-@pytest.mark.parametrize("source", ["glyphs", "glyphs:", ":x", "parquet:x"])
-def test_malformed_sources_are_refused(source):
-    with pytest.raises(UserInputError, match="expected <dataset>:<image id>"):
-        split_source(source)
-
-
-def test_unknown_image_is_named(tmp_path):
-    dataset = image_dataset(tmp_path / "images.parquet", identities=2, per_identity=2)
-    with pytest.raises(UserInputError, match="no image 'nope'"):
-        SourceResolver(tmp_path).images([f"parquet:{dataset}:nope"])
