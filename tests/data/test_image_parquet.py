@@ -1,23 +1,13 @@
-import io
-from pathlib import Path
+"""A Parquet file of encoded images: the glyph benchmark's format and a user's own."""
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from PIL import Image
 
-from upgradeflow.data.fashion_mnist import DEFAULT_DIR, read_fashion_mnist
-from upgradeflow.data.image_folder import read_image_folder
+from tests.data.helpers import png
 from upgradeflow.data.image_parquet import read_image_parquet
-from upgradeflow.data.registry import load_dataset
 from upgradeflow.errors import UserInputError
-
-
-def png(value: int, size: int = 40) -> bytes:
-    buffer = io.BytesIO()
-    Image.fromarray(np.full((size, size, 3), value, np.uint8)).save(buffer, format="PNG")
-    return buffer.getvalue()
 
 
 def test_user_parquet_is_decoded_resized_and_split(tmp_path):
@@ -37,6 +27,19 @@ def test_user_parquet_is_decoded_resized_and_split(tmp_path):
     assert data.images.shape == (100, 32, 32)
     assert data.images[7, 0, 0] == 7
     assert {"train", "test"} == set(data.split)
+
+
+def test_a_stored_split_is_kept_and_its_values_checked(tmp_path):
+    """Rows that carry their own split and roles are not re-split: a benchmark's
+    published split must be the one evaluated."""
+    columns = {"id": ["a", "b"], "identity": [1, 2], "image": [png(1), png(2)]}
+    path = tmp_path / "split.parquet"
+    pq.write_table(pa.table({**columns, "split": ["test", "train"], "role": ["query", "train"]}), path)
+    data = read_image_parquet(path, progress=False)
+    assert (data.split.tolist(), data.role.tolist()) == (["test", "train"], ["query", "train"])
+    pq.write_table(pa.table({**columns, "split": ["test", "dev"], "role": ["query", "train"]}), path)
+    with pytest.raises(UserInputError, match=r"column 'split' has unknown values \['dev'\]"):
+        read_image_parquet(path, progress=False)
 
 
 @pytest.mark.parametrize(
@@ -68,28 +71,3 @@ def test_unreadable_parquet_is_a_user_error(tmp_path):
         read_image_parquet(path, progress=False)
     with pytest.raises(UserInputError, match="no such file"):
         read_image_parquet(tmp_path / "absent.parquet", progress=False)
-
-
-def test_image_folder_tree(tmp_path):
-    for identity in ("cat", "dog", "eel"):
-        for i in range(4):
-            (tmp_path / identity).mkdir(exist_ok=True)
-            (tmp_path / identity / f"{i}.png").write_bytes(png(10 * i))
-    data = read_image_folder(tmp_path)
-    assert len(data) == 12 and list(np.unique(data.identities)) == [0, 1, 2]
-    assert data.ids[0] == "cat/0.png"
-    with pytest.raises(UserInputError, match="no images"):
-        read_image_folder(tmp_path / "cat")
-
-
-def test_unknown_dataset_is_a_user_error(tmp_path):
-    with pytest.raises(UserInputError, match="unknown dataset 'imagenet'"):
-        load_dataset("imagenet", tmp_path)
-
-
-@pytest.mark.skipif(not Path(DEFAULT_DIR).exists(), reason="dataset-fashion-mnist not installed")
-def test_fashion_mnist_from_the_debian_package():
-    data = read_fashion_mnist()
-    assert data.images.shape == (70000, 28, 28)
-    assert set(np.unique(data.identities)) == set(range(10))
-    assert (data.role == "query").sum() == 1000 and (data.split == "train").sum() == 60000
