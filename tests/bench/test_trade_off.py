@@ -1,45 +1,8 @@
-import json
-
 import pytest
 
+from tests.bench.helpers import DMU, bct, run_file
 from upgradeflow.bench.trade_off import above_curve, lambda_curves, merge_runs, trade_off
-from upgradeflow.cli.main import main
 from upgradeflow.errors import UserInputError
-
-DMU = {"kind": "dmu", "weighting": "margin", "adapter": True}
-
-
-def matrix(new_old: float, new_new: float, old_old: float = 8.7) -> dict:
-    return {
-        "old/old": {"map@100": old_old},
-        "new/old": {"map@100": new_old},
-        "new/new": {"map@100": new_new},
-    }
-
-
-def run_file(tmp_path, name: str, methods: dict[str, tuple[dict, list[tuple[float, float]]]], old_old=8.7):
-    """A `bench compat` result with the given (config, per-seed (new/old, new/new)) per method."""
-    seeds = len(next(iter(methods.values()))[1])
-    document = {
-        "dataset": "glyphs",
-        "scenario": "hard",
-        "quick": False,
-        "seeds": list(range(seeds)),
-        "config": {"methods": {}},
-        "methods": {},
-    }
-    for method, (config, points) in methods.items():
-        per_seed = [{"matrix": matrix(*p, old_old=old_old)} for p in points]
-        mean = (sum(p[0] for p in points) / seeds, sum(p[1] for p in points) / seeds)
-        document["methods"][method] = {"matrix": matrix(*mean, old_old=old_old), "per_seed": per_seed}
-        document["config"]["methods"][method] = config
-    path = tmp_path / f"{name}.json"
-    path.write_text(json.dumps(document))
-    return path
-
-
-def bct(weight: float | None = None) -> dict:
-    return {"kind": "bct"} | ({} if weight is None else {"lambda_bc": weight})
 
 
 def test_above_curve_interpolates_between_the_curve_points_and_refuses_to_extrapolate():
@@ -90,22 +53,3 @@ def test_without_bct_at_two_weights_there_is_no_curve(tmp_path):
     path = run_file(tmp_path, "a", {"bct": (bct(), [(8.0, 86.0)]), "dmu": (DMU, [(8.0, 87.0)])})
     with pytest.raises(UserInputError, match="no bct at two or more λ"):
         trade_off(merge_runs([path]))
-
-
-def test_command_writes_table_json_and_plot_and_rejects_a_file_that_is_no_result(tmp_path, capsys):
-    path = run_file(
-        tmp_path,
-        "a",
-        {"bct-l0.5": (bct(0.5), [(7.0, 90.0)]), "bct": (bct(), [(8.0, 86.0)]), "dmu": (DMU, [(7.5, 89.0)])},
-    )
-    out = tmp_path / "trade.json"
-    assert main(["bench", "trade-off", str(path), "--out", str(out)]) == 0
-    assert json.loads(out.read_text())["methods"]["dmu"]["above_bct_curve"]["mean"] == 1.0
-    assert "| dmu | 1 | 7.50 | 89.00 | +1.00 ± 0.00 | 1/1 |" in out.with_suffix(".md").read_text()
-    assert out.with_suffix(".png").stat().st_size > 0
-    junk = tmp_path / "junk.json"
-    junk.write_text("[1, 2]")
-    assert main(["bench", "trade-off", str(junk), "--out", str(tmp_path / "x.json")]) == 2
-    error = capsys.readouterr().err.strip()
-    assert error.startswith("upgradeflow: error:") and "not a `bench compat` result" in error
-    assert "\n" not in error and not (tmp_path / "x.json").exists()

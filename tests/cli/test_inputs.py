@@ -6,21 +6,14 @@ from __future__ import annotations
 import http.server
 import threading
 
-import numpy as np
 import pytest
 
+from tests.cli.helpers import files_under
 from tests.cli.test_main import main_user_error
-from tests.data.test_paired_embeddings import small_parts
 from tests.store.helpers import unit_vectors, write_embeddings
 from upgradeflow.cli.main import main
-from upgradeflow.data.paired_embeddings import write_pairs
 from upgradeflow.store.gallery import Gallery
 from upgradeflow.store.location import open_store
-
-
-def files_under(path) -> dict[str, bytes]:
-    return {str(p.relative_to(path)): p.read_bytes() for p in sorted(path.rglob("*")) if p.is_file()}
-
 
 # -- data glyphs: refused before a minute of rendering ------------------------------
 
@@ -52,30 +45,6 @@ def test_glyphs_refuse_bad_output_or_seed_before_rendering(capsys, tmp_path, no_
     assert files_under(tmp_path) == before
 
 
-# -- pairs: the output is checked before the pairs file is read or anything fitted ----
-
-
-@pytest.fixture
-def pairs(tmp_path):
-    return write_pairs(tmp_path / "pairs.parquet", small_parts())
-
-
-def test_bench_pairs_refuses_a_directory_as_its_result_file(capsys, tmp_path, pairs):
-    (tmp_path / "results").mkdir()
-    before = files_under(tmp_path)
-    error = main_user_error(capsys, "bench", "pairs", "--pairs", str(pairs), "--out", str(tmp_path / "results"))
-    assert error.endswith("results: is a directory; give a file path"), error
-    assert files_under(tmp_path) == before
-
-
-def test_adapters_fit_refuses_a_file_as_its_output_directory(capsys, tmp_path, pairs):
-    (tmp_path / "adapters").write_text("keep me\n")
-    before = files_under(tmp_path)
-    error = main_user_error(capsys, "adapters", "fit", "--pairs", str(pairs), "--out", str(tmp_path / "adapters"))
-    assert error.endswith("adapters: exists and is not a directory"), error
-    assert files_under(tmp_path) == before
-
-
 # -- gallery import: the live dimension holds --------------------------------------
 
 
@@ -90,40 +59,6 @@ def test_import_of_another_dimension_is_refused_and_stages_nothing(capsys, tmp_p
     assert error.endswith("embedding dimension 32, expected 64 (the dimension of live version v1)"), error
     gallery = Gallery(open_store(store), "g")
     assert gallery.version_names() == ["v1"] and gallery.pointer().current == "v1"
-
-
-# -- index search: queries that can only give meaningless answers ------------------
-
-
-@pytest.fixture
-def index_store(tmp_path) -> str:
-    store = str(tmp_path / "store")
-    source = write_embeddings(tmp_path / "g.parquet", 20)
-    assert main(["gallery", "import", "g", "--from", str(source), "--version", "v1", "--store", store]) == 0
-    assert main(["index", "build", "g", "--gallery", "g", "--store", store, "--no-progress"]) == 0
-    assert main(["index", "swap", "g", "v1.flat", "--store", store]) == 0
-    return store
-
-
-@pytest.mark.parametrize(
-    ("vectors", "k", "message"),
-    [
-        (
-            np.vstack([unit_vectors(1, 16, 4), np.zeros((1, 16), np.float32)]),
-            "3",
-            "1 rows have an all-zero 'embedding'",
-        ),
-        (np.full((2, 16), 1e30, np.float32), "3", "too large"),
-        (unit_vectors(2, 16, 3), "1000000000", "--k 1000000000: the index holds 20 rows"),
-        (unit_vectors(2, 16, 3), "21", "--k 21: the index holds 20 rows"),
-        (unit_vectors(2, 16, 3), "0", "argument --k: must be a positive integer, got 0"),
-    ],
-    ids=["zero-query", "overflowing-query", "k-1e9", "k-beyond-rows", "k-zero"],
-)
-def test_index_search_refuses_meaningless_queries(capsys, tmp_path, index_store, vectors, k, message):
-    queries = write_embeddings(tmp_path / "q.parquet", len(vectors), vectors=vectors, prefix="q")
-    error = main_user_error(capsys, "index", "search", "g", "--queries", str(queries), "--k", k, "--store", index_store)
-    assert message in error, error
 
 
 # -- MLflow: an unreachable or failing server is found at once ---------------------
