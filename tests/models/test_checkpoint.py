@@ -1,9 +1,13 @@
-"""A file that is not a model checkpoint is one line that names it, never a traceback."""
+"""Model checkpoints load in a process without the training code, and a file that is
+not one is a line that names it, never a traceback."""
 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
+import numpy as np
 import pytest
 import torch
 
@@ -12,13 +16,35 @@ from tests.store.helpers import make_adapter, write_embeddings
 from upgradeflow.cli.main import main
 from upgradeflow.errors import UserInputError
 from upgradeflow.models.checkpoint import load_model, save_model
-from upgradeflow.models.config import ModelConfig
+from upgradeflow.models.config import OLD_MODEL, ModelConfig
 from upgradeflow.models.embedder import EmbeddingModel
 
 
 def tiny(tmp_path, width: int = 8):
     torch.manual_seed(0)
     return save_model(EmbeddingModel(ModelConfig(width=width, depth=2, embedding_dim=16, image_size=16)), tmp_path)
+
+
+def test_checkpoint_loads_in_a_fresh_process_without_training_code(tmp_path):
+    torch.manual_seed(1)
+    model = EmbeddingModel(OLD_MODEL).eval()
+    path = save_model(model, tmp_path / "old", {"method": "old"})
+    x = torch.rand(3, 1, 32, 32)
+    np.save(tmp_path / "x.npy", x.numpy())
+    np.save(tmp_path / "expected.npy", model(x).detach().numpy())
+    script = (
+        "import sys, numpy as np, torch\n"
+        "from upgradeflow.models.checkpoint import load_model\n"
+        f"m = load_model({str(path)!r})\n"
+        f"x = torch.from_numpy(np.load({str(tmp_path / 'x.npy')!r}))\n"
+        f"expected = np.load({str(tmp_path / 'expected.npy')!r})\n"
+        "np.testing.assert_allclose(m(x).detach().numpy(), expected, rtol=1e-5, atol=1e-6)\n"
+        "assert 'upgradeflow.training' not in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", script], check=True)
+    weights = torch.load(path, weights_only=True)
+    assert isinstance(weights, dict) and all(isinstance(v, torch.Tensor) for v in weights.values())
+    assert load_model(path).config == OLD_MODEL
 
 
 def test_an_adapter_is_not_a_model_checkpoint(tmp_path):

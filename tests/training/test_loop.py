@@ -4,7 +4,6 @@ import torch
 from upgradeflow.models.config import ModelConfig
 from upgradeflow.models.embedder import EmbeddingModel
 from upgradeflow.models.inference import embed_images
-from upgradeflow.training.labels import LabelIndex
 from upgradeflow.training.loop import TrainConfig, train_embedding
 
 TINY = ModelConfig(width=8, depth=3, embedding_dim=16, image_size=16)
@@ -45,14 +44,3 @@ def test_same_seed_same_weights():
     b, _, _ = train(3)
     for key, value in a.model.state_dict().items():
         assert torch.equal(value, b.model.state_dict()[key]), key
-
-
-def test_label_index_round_trip_and_unknown_identity():
-    index = LabelIndex(np.array([30, 10, 20, 10]))
-    np.testing.assert_array_equal(index.encode(np.array([10, 30])), [0, 2])
-    try:
-        index.encode(np.array([15]))
-    except ValueError:
-        pass
-    else:
-        raise AssertionError("unknown identity accepted")
