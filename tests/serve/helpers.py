@@ -1,5 +1,5 @@
 """A small store with a live gallery and index, a way to stage backfill shards, the
-service as a process, and hand-made PNG files."""
+service as a process, a backfill part to search, and hand-made PNG files."""
 
 from __future__ import annotations
 
@@ -70,6 +70,20 @@ class Deployment:
         batch = pa.RecordBatch.from_arrays([columns[f.name] for f in schema], schema=schema)
         self.gallery.write_shard(target, index, [batch], schema)
         return ids
+
+
+def backfill_part(deployment: Deployment, target: str = "v1.backfill", previous=None):
+    """The part of a serving snapshot made of every finished shard of ``target``, over
+    the live ``v1.flat``: (the part, the index)."""
+    from upgradeflow.backfill.progress import backfill_progress
+    from upgradeflow.index.sharded import ShardedIndex
+    from upgradeflow.serve.backfill_part import load_backfill_part
+
+    index = ShardedIndex.load(deployment.catalog, "v1.flat")
+    records = deployment.gallery.finished_shards(target)
+    progress = backfill_progress(deployment.gallery, target, records)
+    ids = pa.array(index.ids, pa.string())
+    return load_backfill_part(deployment.gallery, progress, records, index, ids, previous), index
 
 
 def image_deployment(root: Path, image_size: int = 12) -> tuple[Deployment, Path, np.ndarray]:
