@@ -83,11 +83,15 @@ def add_model_name(parser: argparse.ArgumentParser) -> None:
 
 def execute(parser: argparse.ArgumentParser, work: Work, argv: list[str]) -> Any:
     """Parse and run; first remove the scratch directories of steps killed on this host,
-    which could not remove their own."""
+    which could not remove their own, and give torch the step's ``--threads``."""
     from upgradeflow.scratch import sweep_dead_scratch
 
     args = parser.parse_args(argv)
     sweep_dead_scratch()
+    if "threads" in args:
+        from upgradeflow.runtime import configure_torch
+
+        configure_torch(args.threads)
     return work(args)
 
 

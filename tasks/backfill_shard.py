@@ -10,11 +10,10 @@ import argparse
 import sys
 
 from tasks import _step
-from tasks._context import open_store
-from tasks._fault import fail_once
+from tasks._context import data_dir, open_run
 from upgradeflow.cli.args import add_data_dir, add_threads
-from upgradeflow.data import default_data_dir
-from upgradeflow.upgrade.run_context import UpgradeRun
+from upgradeflow.upgrade.lanes import backfill_lane
+from upgradeflow.upgrade.shard_plan import parse_shards
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -28,32 +27,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def work(args: argparse.Namespace) -> dict:
-    from upgradeflow.backfill.extraction import backfill_shard
-    from upgradeflow.backfill.progress import backfill_progress
-    from upgradeflow.backfill.publication import publish_backfill
-    from upgradeflow.data.sources import SourceResolver
-    from upgradeflow.runtime import configure_torch
-    from upgradeflow.upgrade.shard_plan import parse_shards
-
-    store = open_store(args)
-    run = UpgradeRun(store, args.run_key)
-    gallery, target = run.backfill(args.gallery)
     shards = parse_shards(args.shards)
-    if target.done:
-        return {"target": target.target, "shards": shards, "written": [], "fraction": 1.0, "done": True}
-    configure_torch(args.threads)
-    model = run.new_model()
-    resolver = SourceResolver(args.data_dir or default_data_dir(), progress=not args.no_progress)
-    written = []
-    for position, index in enumerate(shards):
-        _, worked = backfill_shard(gallery, target.target, index, model, resolver, progress=not args.no_progress)
-        publish_backfill(gallery, target.target, [index])
-        if worked:
-            written.append(index)
-        if position == 0:
-            fail_once("backfill_shard")
-    fraction = backfill_progress(gallery, target.target).fraction
-    return {"target": target.target, "shards": shards, "written": written, "fraction": fraction, "done": False}
+    return backfill_lane(open_run(args), args.gallery, shards, data_dir(args), progress=not args.no_progress)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -7,8 +7,8 @@ import argparse
 import sys
 
 from tasks import _step
-from tasks._context import open_store
-from upgradeflow.upgrade.run_context import UpgradeRun
+from tasks._context import open_run
+from upgradeflow.upgrade.sealing import seal_backfilled
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -20,16 +20,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def work(args: argparse.Namespace) -> dict:
-    from upgradeflow.index.sharded import IndexCatalog, index_version_name
-
-    store = open_store(args)
-    gallery, target = UpgradeRun(store, args.run_key).backfill(args.gallery)
-    manifest = gallery.seal(target.target, progress=not args.no_progress)
     spec = _step.index_spec(args.index_kind)
-    version, _ = IndexCatalog(store, args.index).build(
-        gallery, target.target, index_version_name(target.target, spec), spec, progress=not args.no_progress
-    )
-    return {"version": target.target, "rows": manifest["rows"], "index_version": version}
+    return seal_backfilled(open_run(args), args.gallery, args.index, spec, progress=not args.no_progress)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -6,8 +6,9 @@ import argparse
 import sys
 
 from tasks import _step
-from tasks._context import open_store
-from upgradeflow.upgrade.run_context import UpgradeRun
+from tasks._context import open_run
+from upgradeflow.upgrade.lanes import build_index_lane
+from upgradeflow.upgrade.shard_plan import parse_shards
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -20,20 +21,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def work(args: argparse.Namespace) -> dict:
-    from upgradeflow.index.sharded import IndexCatalog, index_version_name
-    from upgradeflow.upgrade.shard_plan import parse_shards
-
-    store = open_store(args)
-    gallery, target = UpgradeRun(store, args.run_key).evolution(args.gallery)
     spec = _step.index_spec(args.index_kind)
-    catalog = IndexCatalog(store, args.index)
-    version = index_version_name(target.target, spec)
-    built = [
-        index
-        for index in parse_shards(args.shards)
-        if not catalog.is_sealed(version) and catalog.build_shard(gallery, target.target, version, index, spec)
-    ]
-    return {"version": version, "built": built}
+    return build_index_lane(open_run(args), args.gallery, args.index, spec, parse_shards(args.shards))
 
 
 def main(argv: list[str] | None = None) -> int:

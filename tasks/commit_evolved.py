@@ -7,8 +7,8 @@ import argparse
 import sys
 
 from tasks import _step
-from tasks._context import hold_lease, open_store
-from upgradeflow.upgrade.run_context import UpgradeRun
+from tasks._context import open_run
+from upgradeflow.upgrade.make_live import commit_evolved
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -21,22 +21,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def work(args: argparse.Namespace) -> dict:
-    from upgradeflow.errors import UserInputError
-    from upgradeflow.index.sharded import IndexCatalog, index_version_name
-    from upgradeflow.upgrade.make_live import make_live
-
-    store = open_store(args)
-    gallery, target = UpgradeRun(store, args.run_key).evolution(args.gallery)
-    catalog = IndexCatalog(store, args.index)
-    if target.backfilled:  # its backfill replaced it: making it live again would undo that
-        live = (gallery.pointer().current, catalog.pointer().current)
-        return {"gallery_version": live[0], "index_version": live[1], "changed": False}
     spec = _step.index_spec(args.index_kind)
-    index_version = index_version_name(target.target, spec)
-    if catalog.seal(gallery, target.target, index_version, spec) is None:
-        raise UserInputError(f"{catalog.where(index_version)}: not every shard is indexed yet")
-    hold_lease(gallery, args.lease_owner)
-    return make_live(gallery, catalog, target.target, index_version)
+    return commit_evolved(open_run(args), args.gallery, args.index, spec, args.lease_owner)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -7,10 +7,10 @@ import argparse
 import sys
 
 from tasks import _step
-from tasks._context import open_store
-from tasks._fault import fail_once
+from tasks._context import open_run
 from upgradeflow.cli.args import add_threads
-from upgradeflow.upgrade.run_context import UpgradeRun
+from upgradeflow.upgrade.lanes import evolve_lane
+from upgradeflow.upgrade.shard_plan import parse_shards
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -23,29 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def work(args: argparse.Namespace) -> dict:
-    from upgradeflow.registry.model_package import FORWARD_ADAPTER_FILE
-    from upgradeflow.runtime import configure_torch
-    from upgradeflow.upgrade.evolve import evolve_shard
-    from upgradeflow.upgrade.shard_plan import parse_shards
-
-    store = open_store(args)
-    run = UpgradeRun(store, args.run_key)
-    gallery, target = run.evolution(args.gallery)
-    shards = parse_shards(args.shards)
-    if target.done:
-        return {"target": target.target, "shards": shards, "written": [], "done": True}
-    configure_torch(args.threads)
-    adapter = run.files / f"{FORWARD_ADAPTER_FILE}.pt"
-    written = []
-    for position, index in enumerate(shards):
-        _, _, worked = evolve_shard(
-            gallery, adapter, target.source, index, target.target, progress=not args.no_progress
-        )
-        if worked:
-            written.append(index)
-        if position == 0:
-            fail_once("evolve_shard")
-    return {"target": target.target, "shards": shards, "written": written, "done": False}
+    return evolve_lane(open_run(args), args.gallery, parse_shards(args.shards), progress=not args.no_progress)
 
 
 def main(argv: list[str] | None = None) -> int:

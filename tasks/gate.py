@@ -7,9 +7,8 @@ import argparse
 import sys
 
 from tasks import _step
-from tasks._context import open_store, use_registry
-from upgradeflow.upgrade.registration import promoted_version
-from upgradeflow.upgrade.run_files import evaluation_prefix
+from tasks._context import open_run, use_registry
+from upgradeflow.upgrade.gate import GateThresholds, gate_run
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -26,45 +25,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def work(args: argparse.Namespace) -> dict:
-    import mlflow
-
-    from upgradeflow.errors import UserInputError
-    from upgradeflow.registry.versions import CHAMPION, find_version, resolve, run_id_of, tag_version
-    from upgradeflow.store.object_store import join
-    from upgradeflow.upgrade.gate import GateFailed, GateThresholds, gate_failures
-    from upgradeflow.upgrade.run_files import read_json
-
     thresholds = GateThresholds(
         require_compatible=args.require_compatible == "true",
         compatibility_metrics=tuple(m.strip() for m in args.compatibility_metrics.split(",") if m.strip()),
         max_new_new_regression=args.max_new_new_regression,
         min_new_evolved=args.min_new_evolved,
     )
-    store = open_store(args)
     use_registry(args)
-    promoted = promoted_version(args.model_name, args.run_key)
-    if promoted is not None:
-        return {"model": promoted.uri, "gate": "already champion", "skipped": True}
-    champion = resolve(f"models:/{args.model_name}@{CHAMPION}")
-    evaluation = read_json(store, join(evaluation_prefix(args.run_key, champion.version), "evaluation.json"))
-    challenger = find_version(args.model_name, args.run_key)
-    if evaluation is None or challenger is None:
-        raise UserInputError(f"run {args.run_key}: evaluate and register it before the gate")
-    failures = gate_failures(evaluation, thresholds)
-    verdict = {
-        "upgradeflow.gate": "failed" if failures else "passed",
-        "upgradeflow.gate_reason": "; ".join(failures) or "all rules passed",
-        "upgradeflow.gate_thresholds": str(thresholds.to_dict()),
-        "upgradeflow.gate_champion": champion.uri,
-    }
-    tag_version(challenger, verdict)
-    client = mlflow.MlflowClient()
-    run_id = run_id_of(challenger)
-    for key, value in verdict.items():
-        client.set_tag(run_id, key, value)
-    if failures:
-        raise GateFailed(f"{challenger.uri} against {champion.uri}: " + "; ".join(failures))
-    return {"model": challenger.uri, "champion": champion.uri, "gate": "passed"}
+    return gate_run(open_run(args), args.model_name, thresholds)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -10,6 +10,8 @@ import sys
 
 from tasks import _step
 from tasks._context import open_store
+from upgradeflow.store.gallery import Gallery
+from upgradeflow.store.lease import apply_lease
 
 DEFAULT_TTL_S = 6 * 3600
 
@@ -29,14 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def work(args: argparse.Namespace) -> dict:
-    from upgradeflow.store.gallery import Gallery
-    from upgradeflow.store.lease import GalleryLease
-
-    lease = GalleryLease(Gallery(open_store(args), args.gallery))
-    if args.action == "release":
-        return {"gallery": args.gallery, "owner": args.owner, "released": lease.release(args.owner)}
-    state = lease.take(args.owner, args.ttl_s)
-    return {"gallery": args.gallery, "owner": args.owner, "expires_at": state.expires_at.isoformat()}
+    return apply_lease(Gallery(open_store(args), args.gallery), args.action, args.owner, args.ttl_s)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -9,8 +9,8 @@ import argparse
 import sys
 
 from tasks import _step
-from tasks._context import open_store, use_registry
-from upgradeflow.upgrade.run_context import UpgradeRun
+from tasks._context import open_run, use_registry
+from upgradeflow.upgrade.lanes import plan_backfill_lanes
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -26,32 +26,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def work(args: argparse.Namespace) -> list[dict]:
-    from upgradeflow.backfill.extraction import model_digest
-    from upgradeflow.backfill.ordering import check_policy
-    from upgradeflow.backfill.planning import BackfillRequest, plan_backfill
-    from upgradeflow.errors import UserInputError
-    from upgradeflow.registry.versions import find_version
-    from upgradeflow.upgrade.shard_plan import lane_label, plan_lanes
-
-    check_policy(args.backfill_order)
-    store = open_store(args)
-    run = UpgradeRun(store, args.run_key)
-    gallery, target = run.backfill(args.gallery)
-    if target.done:
-        return []
     use_registry(args)
-    registered = find_version(args.model_name, args.run_key)
-    if registered is None:
-        raise UserInputError(f"run {args.run_key}: no registered version of {args.model_name}")
-    model = run.new_model()
-    request = BackfillRequest(
-        registered.uri, model_digest(model), model.config.embedding_dim, args.backfill_order, args.seed
-    )
-    plan = plan_backfill(
-        gallery, target.source, target.target, request, resume_policy=args.backfill_order, progress=not args.no_progress
-    )
-    lanes = plan_lanes(plan.shards, args.shard_concurrency, args.max_map_length)
-    return [{"shards": lane_label(lane), "source": target.source, "target": target.target} for lane in lanes]
+    return plan_backfill_lanes(
+        open_run(args), args.gallery, args.model_name, args.backfill_order, args.seed,
+        args.shard_concurrency, args.max_map_length, progress=not args.no_progress,
+    )  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -9,7 +9,8 @@ import argparse
 import sys
 
 from tasks import _step
-from tasks._context import promoted_upgrade
+from tasks._context import open_store, use_registry
+from upgradeflow.upgrade.rollback import PromotedUpgrade
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -19,14 +20,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def work(args: argparse.Namespace) -> dict:
-    champion, _, _, gallery, catalog = promoted_upgrade(args)
-    return {
-        "champion": champion.uri,
-        "gallery": gallery.name,
-        "index": catalog.name,
-        "gallery_version": gallery.pointer().current,
-        "index_version": catalog.pointer().current,
-    }
+    use_registry(args)
+    return PromotedUpgrade.of(open_store(args), args.model_name).live()
 
 
 def main(argv: list[str] | None = None) -> int:

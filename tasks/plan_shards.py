@@ -7,8 +7,8 @@ import argparse
 import sys
 
 from tasks import _step
-from tasks._context import open_store
-from upgradeflow.upgrade.run_context import UpgradeRun
+from tasks._context import open_run
+from upgradeflow.upgrade.lanes import plan_evolution_lanes
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -21,19 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def work(args: argparse.Namespace) -> list[dict]:
-    from upgradeflow.store.gallery import Gallery
-    from upgradeflow.upgrade.evolution import evolution_target
-    from upgradeflow.upgrade.shard_plan import lane_label, plan_lanes
-
-    store = open_store(args)
-    record = UpgradeRun(store, args.run_key).record
-    gallery = Gallery(store, args.gallery)
-    target = evolution_target(gallery, record["adapter_sha256"])
-    if target.done:
-        return []
-    shards = len(gallery.manifest(target.source)["shards"])
-    lanes = plan_lanes(shards, args.shard_concurrency, args.max_map_length)
-    return [{"shards": lane_label(lane), "source": target.source, "target": target.target} for lane in lanes]
+    return plan_evolution_lanes(open_run(args), args.gallery, args.shard_concurrency, args.max_map_length)
 
 
 def main(argv: list[str] | None = None) -> int:

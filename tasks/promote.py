@@ -8,8 +8,8 @@ import argparse
 import sys
 
 from tasks import _step
-from tasks._context import open_store, use_registry
-from upgradeflow.upgrade.run_context import UpgradeRun
+from tasks._context import open_run, use_registry
+from upgradeflow.upgrade.promotion import promote_run
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -22,37 +22,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def work(args: argparse.Namespace) -> dict:
-    from upgradeflow.errors import UserInputError
-    from upgradeflow.index.sharded import index_version_name
-    from upgradeflow.registry.versions import CHAMPION, alias_version, find_version, set_alias, tag_version
-
-    store = open_store(args)
     use_registry(args)
-    gallery, target = UpgradeRun(store, args.run_key).backfill(args.gallery)
-    if not target.done:
-        raise UserInputError(f"{gallery.where()}: {target.target} is not live; swap the backfill in before promoting")
-    challenger = find_version(args.model_name, args.run_key)
-    if challenger is None:
-        raise UserInputError(f"run {args.run_key}: no registered version of {args.model_name}")
-    champion = alias_version(args.model_name, CHAMPION)
-    if champion == challenger.version:
-        return {"champion": challenger.uri, "changed": False}
-    spec = _step.index_spec(args.index_kind)
-    tag_version(
-        challenger,
-        {
-            "upgradeflow.gallery": args.gallery,
-            "upgradeflow.gallery_version": target.target,
-            "upgradeflow.gallery_evolved": target.source,
-            "upgradeflow.gallery_parent": target.before,
-            "upgradeflow.index": args.index,
-            "upgradeflow.index_version": index_version_name(target.target, spec),
-            "upgradeflow.index_evolved": index_version_name(target.source, spec),
-            "upgradeflow.previous_champion": champion or "",
-        },
-    )
-    set_alias(challenger, CHAMPION)
-    return {"champion": challenger.uri, "previous_champion": champion, "changed": True}
+    return promote_run(open_run(args), args.model_name, args.gallery, args.index, _step.index_spec(args.index_kind))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -7,8 +7,8 @@ import argparse
 import sys
 
 from tasks import _step
-from tasks._context import open_store
-from upgradeflow.upgrade.run_context import UpgradeRun
+from tasks._context import open_run
+from upgradeflow.upgrade.sealing import seal_evolved
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -19,9 +19,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def work(args: argparse.Namespace) -> dict:
-    gallery, target = UpgradeRun(open_store(args), args.run_key).evolution(args.gallery)
-    manifest = gallery.seal(target.target, progress=not args.no_progress)
-    return {"version": target.target, "rows": manifest["rows"], "shards": len(manifest["shards"])}
+    return seal_evolved(open_run(args), args.gallery, progress=not args.no_progress)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -7,9 +7,8 @@ import argparse
 import sys
 
 from tasks import _step
-from tasks._context import hold_lease, open_store
-from upgradeflow.upgrade.make_live import make_live
-from upgradeflow.upgrade.run_context import UpgradeRun
+from tasks._context import open_run
+from upgradeflow.upgrade.make_live import swap_backfilled
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -22,14 +21,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def work(args: argparse.Namespace) -> dict:
-    from upgradeflow.index.sharded import IndexCatalog, index_version_name
-
-    store = open_store(args)
-    gallery, target = UpgradeRun(store, args.run_key).backfill(args.gallery)
-    catalog = IndexCatalog(store, args.index)
-    index_version = index_version_name(target.target, _step.index_spec(args.index_kind))
-    hold_lease(gallery, args.lease_owner)
-    return make_live(gallery, catalog, target.target, index_version)
+    spec = _step.index_spec(args.index_kind)
+    return swap_backfilled(open_run(args), args.gallery, args.index, spec, args.lease_owner)
 
 
 def main(argv: list[str] | None = None) -> int:

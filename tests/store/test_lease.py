@@ -13,11 +13,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tasks._context import hold_lease
 from tests.store.workers import step_after_barrier
 from upgradeflow.errors import ConflictError
 from upgradeflow.store.gallery import Gallery
-from upgradeflow.store.lease import GalleryLease
+from upgradeflow.store.lease import GalleryLease, hold_lease
 from upgradeflow.store.location import open_store
 
 SPAWN = multiprocessing.get_context("spawn")

@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 
 from tasks import backfill_shard, build_final_index, commit_evolved, plan_backfill, swap_backfilled
-from tasks._fault import InjectedFault
 from tests.backfill.helpers import evolved_gallery, image_dataset, tiny_model
 from tests.store.helpers import make_adapter, read_version
 from upgradeflow.backfill.extraction import embed_batch, model_digest
@@ -19,6 +18,7 @@ from upgradeflow.backfill.planning import BackfillRequest
 from upgradeflow.backfill.planning import plan_backfill as plan
 from upgradeflow.backfill.progress import backfill_progress
 from upgradeflow.data.sources import SourceResolver
+from upgradeflow.fault_injection import InjectedFault
 from upgradeflow.index.sharded import IndexCatalog
 from upgradeflow.models.adapter import adapter_digest
 from upgradeflow.models.checkpoint import save_model

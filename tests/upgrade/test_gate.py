@@ -1,7 +1,7 @@
 import pytest
 
 from upgradeflow.errors import UserInputError
-from upgradeflow.upgrade.gate import GateThresholds, gate_failures
+from upgradeflow.upgrade.gate import GateFailed, GateThresholds, gate_failures, gate_run
 
 
 def metrics(map100: float, top1: float) -> dict:
@@ -53,3 +53,30 @@ def test_regression_allowance_is_in_map_points():
 def test_bad_thresholds_are_rejected(kwargs):
     with pytest.raises(UserInputError):
         GateThresholds(**kwargs)
+
+
+def test_the_gate_needs_an_evaluated_and_registered_run(registered_run):
+    from tests.upgrade.helpers import MODEL_NAME, write_evaluation
+
+    upgrade, champion = registered_run
+    with pytest.raises(UserInputError, match="evaluate and register it before the gate"):
+        gate_run(upgrade, MODEL_NAME, GateThresholds())
+    write_evaluation(upgrade, champion, evaluation())
+    with pytest.raises(UserInputError, match="evaluate and register it before the gate"):
+        gate_run(upgrade, MODEL_NAME, GateThresholds())  # evaluated, not registered
+
+
+def test_the_verdict_is_recorded_on_the_version_and_a_failure_raised(registered_run):
+    from tests.upgrade.helpers import MODEL_NAME, write_evaluation
+    from upgradeflow.registry.versions import ModelRef, tags_of
+    from upgradeflow.upgrade.registration import register_run
+
+    upgrade, champion = registered_run
+    write_evaluation(upgrade, champion, evaluation())
+    version = ModelRef(MODEL_NAME, register_run(upgrade, MODEL_NAME)["version"])
+    assert gate_run(upgrade, MODEL_NAME, GateThresholds())["gate"] == "passed"
+    assert tags_of(version)["upgradeflow.gate"] == "passed"
+    with pytest.raises(GateFailed, match="min_new_evolved"):
+        gate_run(upgrade, MODEL_NAME, GateThresholds(min_new_evolved=90))
+    assert tags_of(version)["upgradeflow.gate"] == "failed"
+    assert tags_of(version)["upgradeflow.gate_champion"] == champion.uri

@@ -50,3 +50,22 @@ def test_make_live_finishes_after_a_crash_and_a_rerun_changes_nothing(staged):
     assert catalog.pointer().history == ["older.flat", "parent.flat", "new.flat"]
     assert make_live(gallery, catalog, "new", "new.flat")["changed"] is False
     assert catalog.pointer().history == ["older.flat", "parent.flat", "new.flat"]
+
+
+def test_commit_evolved_waits_for_every_indexed_shard_then_moves_both_once(evolving_run):
+    from upgradeflow.errors import UserInputError
+    from upgradeflow.index.spec import IndexSpec
+    from upgradeflow.upgrade.lanes import build_index_lane, evolve_lane
+    from upgradeflow.upgrade.make_live import commit_evolved
+    from upgradeflow.upgrade.sealing import seal_evolved
+
+    target = evolve_lane(evolving_run, "g", [0, 1, 2, 3, 4])["target"]
+    seal_evolved(evolving_run, "g")
+    build_index_lane(evolving_run, "g", "g", IndexSpec(), [0, 1, 2])
+    with pytest.raises(UserInputError, match="not every shard is indexed yet"):
+        commit_evolved(evolving_run, "g", "g", IndexSpec())
+    assert Gallery(evolving_run.store, "g").pointer().current == "v1"
+    build_index_lane(evolving_run, "g", "g", IndexSpec(), [3, 4])
+    live = commit_evolved(evolving_run, "g", "g", IndexSpec())
+    assert live == {"gallery_version": target, "index_version": f"{target}.flat", "changed": True}
+    assert commit_evolved(evolving_run, "g", "g", IndexSpec())["changed"] is False

@@ -6,36 +6,20 @@ from __future__ import annotations
 import pytest
 import torch
 
-from tests.backfill.helpers import evolved_gallery, image_dataset, tiny_model
+from tests.backfill.helpers import evolved_gallery, image_dataset
 from tests.store.helpers import make_adapter
+from tests.upgrade.helpers import KEY, finished_run
 from upgradeflow.errors import UserInputError
 from upgradeflow.models.adapter import adapter_digest
-from upgradeflow.models.checkpoint import save_model
 from upgradeflow.registry.model_package import MODEL_FILE
 from upgradeflow.store.gallery import Gallery
 from upgradeflow.store.location import open_store
 from upgradeflow.upgrade.run_context import UpgradeRun
-from upgradeflow.upgrade.run_files import run_prefix, upload, write_json
-
-KEY = "0123456789abcdef"
-
-
-def finished_run(store, tmp_path, adapter_sha256: str = "0" * 64):
-    """What train_new_model leaves: the checkpoint files, then the record naming them."""
-    model = tiny_model(3)
-    files = list(save_model(model, tmp_path / "upload" / MODEL_FILE).parent.iterdir())
-    upload(store, run_prefix(KEY), files)
-    write_json(
-        store,
-        f"{run_prefix(KEY)}/train.json",
-        {"files": sorted(f.name for f in files), "adapter_sha256": adapter_sha256, "spec": {"method": "dmu"}},
-    )
-    return model
 
 
 def test_a_run_opens_its_record_files_and_model(tmp_path):
     store = open_store(str(tmp_path / "store"))
-    model = finished_run(store, tmp_path)
+    model = finished_run(store, tmp_path / "upload")
     run = UpgradeRun(store, KEY)
     assert run.record["spec"] == {"method": "dmu"}
     assert sorted(p.name for p in run.files.iterdir()) == [f"{MODEL_FILE}.json", f"{MODEL_FILE}.pt"]
@@ -55,7 +39,7 @@ def test_a_key_without_a_finished_run_is_refused_in_one_line(tmp_path):
 def test_the_run_finds_the_versions_it_evolves_and_backfills(tmp_path):
     store = open_store(str(tmp_path / "store"))
     adapter = make_adapter(tmp_path / "adapter")
-    finished_run(store, tmp_path, adapter_digest(adapter))
+    finished_run(store, tmp_path / "upload", record={"adapter_sha256": adapter_digest(adapter)})
     evolved = evolved_gallery(Gallery(store, "g"), image_dataset(tmp_path / "images.parquet"), adapter)
     run = UpgradeRun(store, KEY)
     gallery, evolution = run.evolution("g")

@@ -1,11 +1,6 @@
 import pytest
 
-from tasks.train_new_model import check_gallery_dimension
-from tests.store.helpers import write_embeddings
 from upgradeflow.errors import UserInputError
-from upgradeflow.store.gallery import Gallery
-from upgradeflow.store.importer import import_tables
-from upgradeflow.store.local import LocalStore
 from upgradeflow.upgrade.spec import UpgradeSpec
 
 
@@ -26,14 +21,6 @@ def test_dmu_is_the_default_method():
 def test_bad_specs_are_rejected_before_training(changes, message):
     with pytest.raises(UserInputError, match=message):
         UpgradeSpec(**changes)
-
-
-def test_a_gallery_of_another_dimension_is_rejected(tmp_path):
-    store = LocalStore(tmp_path / "store")
-    import_tables(Gallery(store, "g"), write_embeddings(tmp_path / "e.parquet", 20, dim=16), progress=False)
-    check_gallery_dimension(store, "g", 16, "models:/m/1")
-    with pytest.raises(UserInputError, match="stores 16-d embeddings but models:/m/1 embeds 128-d"):
-        check_gallery_dimension(store, "g", 128, "models:/m/1")
 
 
 def test_width_checkpoint_names_keep_their_width():

@@ -111,3 +111,19 @@ class GalleryLease:
             return False
         self._write(LeaseState(owner, _now(), state.ttl_s, released=True), token)
         return True
+
+
+def hold_lease(gallery: Gallery, owner: str | None) -> None:
+    """Renew ``owner``'s lease on ``gallery`` before a pointer move (no owner: nothing to
+    do); ``ConflictError`` when another run holds it, so a run that lost it moves nothing."""
+    if owner is not None:
+        GalleryLease(gallery).renew(owner)
+
+
+def apply_lease(gallery: Gallery, action: str, owner: str, ttl_s: float) -> dict:
+    """``take`` the gallery's lease for ``owner`` (first of a run) or ``release`` it (last)."""
+    lease = GalleryLease(gallery)
+    if action == "release":
+        return {"gallery": gallery.name, "owner": owner, "released": lease.release(owner)}
+    state = lease.take(owner, ttl_s)
+    return {"gallery": gallery.name, "owner": owner, "expires_at": state.expires_at.isoformat()}

@@ -4,9 +4,13 @@ anything it produced becomes live."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
 from upgradeflow.errors import UserInputError
 from upgradeflow.evaluation.matrix import CRITERION_METRICS
+
+if TYPE_CHECKING:
+    from upgradeflow.upgrade.run_context import UpgradeRun
 
 METRIC = "map@100"
 
@@ -61,3 +65,39 @@ def gate_failures(evaluation: dict, thresholds: GateThresholds) -> list[str]:
             f"is below {thresholds.min_new_evolved:.2f}"
         )
     return failures
+
+
+def gate_run(run: UpgradeRun, model_name: str, thresholds: GateThresholds) -> dict:
+    """Judge the run's registered challenger on its evaluation against the champion,
+    record the verdict on its version and run, and raise ``GateFailed`` on a failed rule
+    (tracking already chosen)."""
+    import mlflow
+
+    from upgradeflow.registry.versions import CHAMPION, find_version, resolve, run_id_of, tag_version
+    from upgradeflow.store.object_store import join
+    from upgradeflow.upgrade.registration import promoted_version
+    from upgradeflow.upgrade.run_files import evaluation_prefix, read_json
+
+    promoted = promoted_version(model_name, run.key)
+    if promoted is not None:
+        return {"model": promoted.uri, "gate": "already champion", "skipped": True}
+    champion = resolve(f"models:/{model_name}@{CHAMPION}")
+    evaluation = read_json(run.store, join(evaluation_prefix(run.key, champion.version), "evaluation.json"))
+    challenger = find_version(model_name, run.key)
+    if evaluation is None or challenger is None:
+        raise UserInputError(f"run {run.key}: evaluate and register it before the gate")
+    failures = gate_failures(evaluation, thresholds)
+    verdict = {
+        "upgradeflow.gate": "failed" if failures else "passed",
+        "upgradeflow.gate_reason": "; ".join(failures) or "all rules passed",
+        "upgradeflow.gate_thresholds": str(thresholds.to_dict()),
+        "upgradeflow.gate_champion": champion.uri,
+    }
+    tag_version(challenger, verdict)
+    client = mlflow.MlflowClient()
+    run_id = run_id_of(challenger)
+    for key, value in verdict.items():
+        client.set_tag(run_id, key, value)
+    if failures:
+        raise GateFailed(f"{challenger.uri} against {champion.uri}: " + "; ".join(failures))
+    return {"model": challenger.uri, "champion": champion.uri, "gate": "passed"}

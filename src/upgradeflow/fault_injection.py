@@ -1,5 +1,5 @@
-"""Fault injection for resilience tests: ``UPGRADEFLOW_FAIL_ONCE=STEP:MARKER`` makes
-``STEP`` fail at its injection point the first time only (the marker file remembers),
+"""Fault injection for resilience tests: ``UPGRADEFLOW_FAIL_ONCE=STEP:MARKER`` makes the
+lane of ``STEP`` fail after its first shard, the first time only (the marker file remembers),
 so a test can show that a retry finishes the work without duplicates or partial output.
 Several steps can each fail once: ``STEP:MARKER,STEP:MARKER``."""
 
