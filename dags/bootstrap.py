@@ -10,9 +10,7 @@ from dags.dag_defaults import (
     LEASE_OWNER,
     dag_settings,
     gallery_lease,
-    lease_ttl_param,
-    model_name_param,
-    store_name_param,
+    run_param,
 )
 from dags.steps import step
 
@@ -22,14 +20,14 @@ from dags.steps import step
     schedule=None,
     **dag_settings(),
     params={
-        "model_name": model_name_param(),
-        "gallery": store_name_param(),
-        "index": store_name_param(),
+        "model_name": run_param("model_name"),
+        "gallery": run_param("gallery"),
+        "index": run_param("index"),
         "dataset": Param("glyphs", type="string"),
         "mode": Param("quick", enum=["quick", "full"]),
         "seed": Param(0, type="integer", minimum=0),
         "gallery_shards": Param(4, type="integer", minimum=1),
-        "lease_ttl_s": lease_ttl_param(),
+        "lease_ttl_s": run_param("lease_ttl_s"),
     },
 )
 def bootstrap():

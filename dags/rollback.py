@@ -8,7 +8,7 @@ from __future__ import annotations
 from airflow.sdk import dag
 
 from dags.assets import CHAMPION_ASSET, GALLERY_ASSET
-from dags.dag_defaults import LEASE_OWNER, dag_settings, gallery_lease, lease_ttl_param, model_name_param
+from dags.dag_defaults import LEASE_OWNER, dag_settings, gallery_lease, run_param
 from dags.steps import step
 
 OBSERVED = "{{{{ ti.xcom_pull(task_ids='plan_rollback')['{}'] }}}}"
@@ -18,7 +18,7 @@ OBSERVED = "{{{{ ti.xcom_pull(task_ids='plan_rollback')['{}'] }}}}"
     dag_id="rollback",
     schedule=None,
     **dag_settings(),
-    params={"model_name": model_name_param(), "lease_ttl_s": lease_ttl_param()},
+    params={"model_name": run_param("model_name"), "lease_ttl_s": run_param("lease_ttl_s")},
 )
 def rollback():
     model = ["--model-name", "{{ params.model_name }}"]

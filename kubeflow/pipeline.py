@@ -1,10 +1,11 @@
 """The ``model_upgrade`` pipeline for Kubeflow Pipelines v2: the same containerised steps
 as the Airflow DAG (``dags/model_upgrade.py``), run as ``python -m tasks.<step> ARGS`` in
-the task image, with the same run parameters and defaults.
+the task image, with the same run parameters and defaults: both are built from the
+pipeline table (``upgradeflow.upgrade.pipeline``), one container component per step.
 
-Only kfp and the standard library are imported here: kfp pins a Kubernetes client and
-protobuf that the Airflow environment cannot share, so this compiles in its own
-virtual environment (see ``kubeflow/README.md``)::
+Only kfp, the standard library and that table (read from ``src/``, not installed) are
+imported here: kfp pins a Kubernetes client and protobuf that the Airflow environment
+cannot share, so this compiles in its own virtual environment (see ``kubeflow/README.md``)::
 
     .venv-kfp/bin/python kubeflow/pipeline.py model_upgrade.yaml [--gpu] [--image IMAGE]
 
@@ -16,6 +17,7 @@ variable is set through ``env`` on the command line rather than on the container
 """
 
 import argparse
+import inspect
 import json
 import re
 import sys
@@ -25,6 +27,18 @@ from pathlib import Path
 
 from kfp import compiler, dsl
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))  # the pipeline table, stdlib only
+from upgradeflow.upgrade.pipeline import (
+    LEASE_OWNER,
+    PARAMETERS,
+    RELEASE_LEASE,
+    RUN_KEY,
+    SHARDS,
+    STEPS,
+    TAKE_LEASE,
+    Step,
+)
+
 DEFAULT_IMAGE = "upgradeflow:0.1.0"
 PIPELINE_NAME = "model-upgrade"
 RESULT_ENV = "UPGRADEFLOW_RESULT_FILE"
@@ -32,8 +46,8 @@ GPU_RESOURCE = "nvidia.com/gpu"
 # shard_concurrency's maximum: the lanes plan_shards returns already respect the run's
 # own shard_concurrency, so the loop's limit only guards the cluster.
 DEFAULT_PARALLELISM = 64
-# Steps whose failure a retry cannot change: the gate's verdict is deterministic.
-NOT_RETRIED = frozenset({"gate"})
+# Steps whose failure a retry cannot change (the gate's verdict is deterministic) are not retried.
+RETRIED = frozenset(step.task for step in (TAKE_LEASE, *STEPS, RELEASE_LEASE) if step.retried)
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 # Reads the run key from train_new_model's JSON in the task image itself, so no extra
@@ -51,260 +65,44 @@ def _command(step: str, result: str) -> list[str]:
     return ["env", f"{RESULT_ENV}={result}", "python", "-m", f"tasks.{step}"]
 
 
-# One container component per step: arguments mirror how the Airflow DAG builds each
-# step's command line. ``result`` is the step's JSON, as a kfp output parameter.
+# kfp types each component input from its annotation; the table types its parameters
+# as JSON Schema does. Supplied inputs (run key, lease owner, a lane's shards) are strings.
+KFP_TYPES = {"string": str, "integer": int, "number": float, "boolean": bool}
+PARAMETER_TYPES = {p.name: KFP_TYPES[p.type] for p in PARAMETERS}
 
 
-@dsl.container_component
-def take_lease(gallery: str, owner: str, ttl_s: int, result: dsl.OutputPath(str)) -> dsl.ContainerSpec:
-    """Take this run's lease on the gallery first, so no other run on it overlaps this one."""
-    return dsl.ContainerSpec(
-        image=DEFAULT_IMAGE,
-        command=_command("lease", result),
-        args=["take", "--gallery", gallery, "--owner", owner, "--ttl-s", ttl_s],
+def container_component(step: Step):
+    """The kfp container component running ``step``: one input per name its arguments
+    refer to, and its JSON result as the output parameter ``result`` (``lanes`` for a
+    planning step, which a ``ParallelFor`` loops over)."""
+    inputs = list(dict.fromkeys(step.references()))
+    output = "lanes" if any(other.lanes == step.task for other in STEPS) else "result"
+    output_type = dsl.OutputPath(list) if output == "lanes" else dsl.OutputPath(str)
+
+    def component(*values) -> dsl.ContainerSpec:
+        bound = dict(zip([*inputs, output], values, strict=True))
+        return dsl.ContainerSpec(
+            image=DEFAULT_IMAGE, command=_command(step.module, bound[output]), args=step.render(bound.get)
+        )
+
+    parameter = inspect.Parameter.POSITIONAL_OR_KEYWORD
+    component.__signature__ = inspect.Signature(
+        [inspect.Parameter(name, parameter, annotation=PARAMETER_TYPES.get(name, str)) for name in inputs]
+        + [inspect.Parameter(output, parameter, annotation=output_type)],
+        return_annotation=dsl.ContainerSpec,
     )
+    component.__name__ = step.task
+    component.__doc__ = step.summary
+    return dsl.container_component(component)
 
 
-@dsl.container_component
-def release_lease(gallery: str, owner: str, result: dsl.OutputPath(str)) -> dsl.ContainerSpec:
-    """Release the run's lease however the run ended (the pipeline's exit handler)."""
-    return dsl.ContainerSpec(
-        image=DEFAULT_IMAGE,
-        command=_command("lease", result),
-        args=["release", "--gallery", gallery, "--owner", owner],
-    )
-
-
-@dsl.container_component
-def train_new_model(
-    old_model: str,
-    method: str,
-    weighting: str,
-    widths: str,
-    gallery: str,
-    dataset: str,
-    mode: str,
-    seed: int,
-    result: dsl.OutputPath(str),
-) -> dsl.ContainerSpec:
-    """Train the new model against the frozen old one, with its forward adapter."""
-    return dsl.ContainerSpec(
-        image=DEFAULT_IMAGE,
-        command=_command("train_new_model", result),
-        args=[
-            "--old-model", old_model, "--method", method, "--weighting", weighting, "--widths", widths,
-            "--gallery", gallery, "--dataset", dataset, "--mode", mode, "--seed", seed,
-        ],
-    )  # fmt: skip
+COMPONENTS = {step.task: container_component(step) for step in (TAKE_LEASE, *STEPS, RELEASE_LEASE)}
 
 
 @dsl.container_component
 def extract_run_key(train_result: str, key: dsl.OutputPath(str)) -> dsl.ContainerSpec:
     """The run key from train_new_model's JSON: what every later step works on."""
     return dsl.ContainerSpec(image=DEFAULT_IMAGE, command=["python", "-c", _RUN_KEY_SCRIPT, train_result, key])
-
-
-@dsl.container_component
-def evaluate(run_key: str, model_name: str, result: dsl.OutputPath(str)) -> dsl.ContainerSpec:
-    """Evaluate the trained run."""
-    return dsl.ContainerSpec(
-        image=DEFAULT_IMAGE,
-        command=_command("evaluate", result),
-        args=["--run-key", run_key, "--model-name", model_name],
-    )
-
-
-@dsl.container_component
-def register(run_key: str, model_name: str, result: dsl.OutputPath(str)) -> dsl.ContainerSpec:
-    """Register the new model version."""
-    return dsl.ContainerSpec(
-        image=DEFAULT_IMAGE,
-        command=_command("register", result),
-        args=["--run-key", run_key, "--model-name", model_name],
-    )
-
-
-@dsl.container_component
-def gate(
-    run_key: str,
-    model_name: str,
-    require_compatible: bool,
-    compatibility_metrics: str,
-    max_new_new_regression: float,
-    min_new_evolved: float,
-    result: dsl.OutputPath(str),
-) -> dsl.ContainerSpec:
-    """Fail the run unless the new model meets the compatibility and regression bars."""
-    return dsl.ContainerSpec(
-        image=DEFAULT_IMAGE,
-        command=_command("gate", result),
-        args=[
-            "--run-key", run_key,
-            "--model-name", model_name,
-            "--require-compatible", require_compatible,
-            "--compatibility-metrics", compatibility_metrics,
-            "--max-new-new-regression", max_new_new_regression,
-            "--min-new-evolved", min_new_evolved,
-        ],
-    )  # fmt: skip
-
-
-@dsl.container_component
-def plan_shards(
-    run_key: str, gallery: str, shard_concurrency: int, max_map_length: int, lanes: dsl.OutputPath(list)
-) -> dsl.ContainerSpec:
-    """The lanes of gallery shards to fan out over: a JSON list, so kfp can loop over it."""
-    return dsl.ContainerSpec(
-        image=DEFAULT_IMAGE,
-        command=_command("plan_shards", lanes),
-        args=[
-            "--run-key", run_key,
-            "--gallery", gallery,
-            "--shard-concurrency", shard_concurrency,
-            "--max-map-length", max_map_length,
-        ],
-    )  # fmt: skip
-
-
-@dsl.container_component
-def evolve_shard(run_key: str, gallery: str, shards: str, result: dsl.OutputPath(str)) -> dsl.ContainerSpec:
-    """Evolve one lane of gallery shards through the forward adapter."""
-    return dsl.ContainerSpec(
-        image=DEFAULT_IMAGE,
-        command=_command("evolve_shard", result),
-        args=["--run-key", run_key, "--gallery", gallery, "--shards", shards],
-    )
-
-
-@dsl.container_component
-def seal_evolved(run_key: str, gallery: str, result: dsl.OutputPath(str)) -> dsl.ContainerSpec:
-    """Seal the evolved gallery version once every lane has finished."""
-    return dsl.ContainerSpec(
-        image=DEFAULT_IMAGE,
-        command=_command("seal_evolved", result),
-        args=["--run-key", run_key, "--gallery", gallery],
-    )
-
-
-@dsl.container_component
-def build_index_shard(
-    run_key: str, gallery: str, index: str, index_kind: str, shards: str, result: dsl.OutputPath(str)
-) -> dsl.ContainerSpec:
-    """Index one lane of evolved shards."""
-    return dsl.ContainerSpec(
-        image=DEFAULT_IMAGE,
-        command=_command("build_index_shard", result),
-        args=[
-            "--run-key", run_key,
-            "--gallery", gallery,
-            "--index", index,
-            "--index-kind", index_kind,
-            "--shards", shards,
-        ],
-    )  # fmt: skip
-
-
-@dsl.container_component
-def commit_evolved(
-    run_key: str, gallery: str, index: str, index_kind: str, lease_owner: str, result: dsl.OutputPath(str)
-) -> dsl.ContainerSpec:
-    """Make the evolved gallery and its index live, renewing the run's lease first."""
-    return dsl.ContainerSpec(
-        image=DEFAULT_IMAGE,
-        command=_command("commit_evolved", result),
-        args=[
-            "--run-key", run_key,
-            "--gallery", gallery,
-            "--index", index,
-            "--index-kind", index_kind,
-            "--lease-owner", lease_owner,
-        ],
-    )  # fmt: skip
-
-
-@dsl.container_component
-def plan_backfill(
-    run_key: str,
-    model_name: str,
-    gallery: str,
-    backfill_order: str,
-    seed: int,
-    shard_concurrency: int,
-    max_map_length: int,
-    lanes: dsl.OutputPath(list),
-) -> dsl.ContainerSpec:
-    """Store the backfill order once; the lanes of backfill shards to fan out over."""
-    return dsl.ContainerSpec(
-        image=DEFAULT_IMAGE,
-        command=_command("plan_backfill", lanes),
-        args=[
-            "--run-key", run_key,
-            "--model-name", model_name,
-            "--gallery", gallery,
-            "--backfill-order", backfill_order,
-            "--seed", seed,
-            "--shard-concurrency", shard_concurrency,
-            "--max-map-length", max_map_length,
-        ],
-    )  # fmt: skip
-
-
-@dsl.container_component
-def backfill_shard(run_key: str, gallery: str, shards: str, result: dsl.OutputPath(str)) -> dsl.ContainerSpec:
-    """Re-extract one lane of backfill shards with the new model."""
-    return dsl.ContainerSpec(
-        image=DEFAULT_IMAGE,
-        command=_command("backfill_shard", result),
-        args=["--run-key", run_key, "--gallery", gallery, "--shards", shards],
-    )
-
-
-@dsl.container_component
-def build_final_index(
-    run_key: str, gallery: str, index: str, index_kind: str, result: dsl.OutputPath(str)
-) -> dsl.ContainerSpec:
-    """Seal the backfilled gallery and build its index."""
-    return dsl.ContainerSpec(
-        image=DEFAULT_IMAGE,
-        command=_command("build_final_index", result),
-        args=["--run-key", run_key, "--gallery", gallery, "--index", index, "--index-kind", index_kind],
-    )
-
-
-@dsl.container_component
-def swap_backfilled(
-    run_key: str, gallery: str, index: str, index_kind: str, lease_owner: str, result: dsl.OutputPath(str)
-) -> dsl.ContainerSpec:
-    """Make the backfilled gallery and its index live, renewing the run's lease first."""
-    return dsl.ContainerSpec(
-        image=DEFAULT_IMAGE,
-        command=_command("swap_backfilled", result),
-        args=[
-            "--run-key", run_key,
-            "--gallery", gallery,
-            "--index", index,
-            "--index-kind", index_kind,
-            "--lease-owner", lease_owner,
-        ],
-    )  # fmt: skip
-
-
-@dsl.container_component
-def promote(
-    run_key: str, model_name: str, gallery: str, index: str, index_kind: str, result: dsl.OutputPath(str)
-) -> dsl.ContainerSpec:
-    """Promote the new model to champion."""
-    return dsl.ContainerSpec(
-        image=DEFAULT_IMAGE,
-        command=_command("promote", result),
-        args=[
-            "--run-key", run_key,
-            "--model-name", model_name,
-            "--gallery", gallery,
-            "--index", index,
-            "--index-kind", index_kind,
-        ],
-    )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -336,7 +134,7 @@ def build_pipeline(options: CompileOptions) -> Callable:
         # Steps read and write the object store and the registry, which a kfp cache key
         # cannot see (an alias such as @champion moves): never replay an old result.
         task.set_caching_options(False)
-        if options.retries and step not in NOT_RETRIED:
+        if options.retries and step in RETRIED:
             task.set_retry(num_retries=options.retries, backoff_duration=options.retry_backoff)
         for name, value in options.env.items():
             task.set_env_variable(name, value)
@@ -345,118 +143,49 @@ def build_pipeline(options: CompileOptions) -> Callable:
     def step(task: dsl.PipelineTask, name: str) -> dsl.PipelineTask:
         return configure(task, name, options.cpu, options.memory)
 
-    @dsl.pipeline(
+    def run(component_step: Step, values: dict) -> dsl.PipelineTask:
+        arguments = {name: values[name] for name in dict.fromkeys(component_step.references())}
+        task = COMPONENTS[component_step.task](**arguments)
+        if component_step.trains:
+            configure(task, component_step.task, options.train_cpu, options.train_memory)
+            if options.gpu:
+                task.set_accelerator_type(GPU_RESOURCE).set_accelerator_limit(1)
+            return task
+        return step(task, component_step.task)
+
+    def model_upgrade(*arguments):
+        # One owner per pipeline run, as the DAG's is one per DAG run: its pointer moves renew
+        # the lease and the exit handler releases it whether the run succeeds or fails.
+        values = {p.name: value for p, value in zip(PARAMETERS, arguments, strict=True)}
+        values[LEASE_OWNER] = dsl.PIPELINE_JOB_ID_PLACEHOLDER
+        released = run(RELEASE_LEASE, values)
+        with dsl.ExitHandler(exit_task=released, name="leased"):
+            previous = run(TAKE_LEASE, values)
+            outputs: dict[str, dsl.PipelineTask] = {}
+            for spec in STEPS:
+                if spec.lanes:
+                    with dsl.ParallelFor(items=outputs[spec.lanes].output, parallelism=options.parallelism) as lane:
+                        task = run(spec, {**values, SHARDS: lane.shards}).after(previous)
+                else:
+                    task = run(spec, values).after(previous)
+                outputs[spec.task] = task
+                previous = task
+                if spec.task == "train_new_model":
+                    key_task = extract_run_key(train_result=task.output).set_display_name("run_key")
+                    values[RUN_KEY] = key_task.set_container_image(options.image).output
+                    previous = key_task
+
+    model_upgrade.__signature__ = inspect.Signature(
+        [
+            inspect.Parameter(p.name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=p.default, annotation=kind)
+            for p, kind in ((p, PARAMETER_TYPES[p.name]) for p in PARAMETERS)
+        ]
+    )
+    model_upgrade = dsl.pipeline(
         name=PIPELINE_NAME,
         description="Train a compatible new embedding model, gate it, evolve the gallery into its space, "
         "index it, make it live, backfill it with the new model, swap the backfill in and promote the model.",
-    )
-    def model_upgrade(
-        old_model: str = "models:/upgradeflow-glyphs@champion",
-        model_name: str = "upgradeflow-glyphs",
-        gallery: str = "glyphs",
-        index: str = "glyphs",
-        index_kind: str = "flat",
-        method: str = "dmu",
-        weighting: str = "posterior",
-        widths: str = "1.0,0.75,0.5,0.25",
-        dataset: str = "glyphs",
-        mode: str = "quick",
-        seed: int = 0,
-        require_compatible: bool = True,
-        compatibility_metrics: str = "map@100,top1",
-        max_new_new_regression: float = 0.0,
-        min_new_evolved: float = 0.0,
-        backfill_order: str = "worst-first",
-        shard_concurrency: int = 4,
-        max_map_length: int = 256,
-        lease_ttl_s: int = 21_600,
-    ):
-        # One owner per pipeline run, as the DAG's is one per DAG run: its pointer moves renew
-        # the lease and the exit handler releases it whether the run succeeds or fails.
-        owner = dsl.PIPELINE_JOB_ID_PLACEHOLDER
-        released = step(release_lease(gallery=gallery, owner=owner), "release_lease")
-        with dsl.ExitHandler(exit_task=released, name="leased"):
-            lease = step(take_lease(gallery=gallery, owner=owner, ttl_s=lease_ttl_s), "take_lease")
-            train = configure(
-                train_new_model(
-                    old_model=old_model,
-                    method=method,
-                    weighting=weighting,
-                    widths=widths,
-                    gallery=gallery,
-                    dataset=dataset,
-                    mode=mode,
-                    seed=seed,
-                ),
-                "train_new_model",
-                options.train_cpu,
-                options.train_memory,
-            ).after(lease)
-            if options.gpu:
-                train.set_accelerator_type(GPU_RESOURCE).set_accelerator_limit(1)
-            key_task = extract_run_key(train_result=train.output).set_display_name("run_key")
-            key = key_task.set_container_image(options.image).output
-
-            evaluated = step(evaluate(run_key=key, model_name=model_name), "evaluate")
-            registered = step(register(run_key=key, model_name=model_name), "register").after(evaluated)
-            gated = step(
-                gate(
-                    run_key=key,
-                    model_name=model_name,
-                    require_compatible=require_compatible,
-                    compatibility_metrics=compatibility_metrics,
-                    max_new_new_regression=max_new_new_regression,
-                    min_new_evolved=min_new_evolved,
-                ),
-                "gate",
-            ).after(registered)
-            plan = step(
-                plan_shards(
-                    run_key=key, gallery=gallery, shard_concurrency=shard_concurrency, max_map_length=max_map_length
-                ),
-                "plan_shards",
-            ).after(gated)
-
-            with dsl.ParallelFor(items=plan.output, parallelism=options.parallelism) as lane:
-                evolved = step(evolve_shard(run_key=key, gallery=gallery, shards=lane.shards), "evolve_shard")
-            sealed = step(seal_evolved(run_key=key, gallery=gallery), "seal_evolved").after(evolved)
-            with dsl.ParallelFor(items=plan.output, parallelism=options.parallelism) as lane:
-                indexed = step(
-                    build_index_shard(
-                        run_key=key, gallery=gallery, index=index, index_kind=index_kind, shards=lane.shards
-                    ),
-                    "build_index_shard",
-                ).after(sealed)
-            committed = step(
-                commit_evolved(run_key=key, gallery=gallery, index=index, index_kind=index_kind, lease_owner=owner),
-                "commit_evolved",
-            ).after(indexed)
-            backfill_plan = step(
-                plan_backfill(
-                    run_key=key,
-                    model_name=model_name,
-                    gallery=gallery,
-                    backfill_order=backfill_order,
-                    seed=seed,
-                    shard_concurrency=shard_concurrency,
-                    max_map_length=max_map_length,
-                ),
-                "plan_backfill",
-            ).after(committed)
-            with dsl.ParallelFor(items=backfill_plan.output, parallelism=options.parallelism) as lane:
-                backfilled = step(backfill_shard(run_key=key, gallery=gallery, shards=lane.shards), "backfill_shard")
-            final_index = step(
-                build_final_index(run_key=key, gallery=gallery, index=index, index_kind=index_kind), "build_final_index"
-            ).after(backfilled)
-            swapped = step(
-                swap_backfilled(run_key=key, gallery=gallery, index=index, index_kind=index_kind, lease_owner=owner),
-                "swap_backfilled",
-            ).after(final_index)
-            step(
-                promote(run_key=key, model_name=model_name, gallery=gallery, index=index, index_kind=index_kind),
-                "promote",
-            ).after(swapped)
-
+    )(model_upgrade)
     return model_upgrade
 
 

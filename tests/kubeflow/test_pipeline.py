@@ -1,15 +1,13 @@
-"""The Kubeflow pipeline runs the same steps, with the same run parameters, as the Airflow
-``model_upgrade`` DAG.
+"""The Kubeflow pipeline runs the steps of the pipeline table, with its run parameters, in
+its order: the table the Airflow ``model_upgrade`` DAG is built from too
+(``tests/dags/test_dag_parsing.py`` checks that side).
 
 kfp cannot be installed next to Airflow, so the pipeline is compiled by the isolated kfp
-environment in a subprocess and the YAML it writes is checked here. The DAG's steps and
-Params are read from its source with ``ast``: no Airflow import, and a step or Param added
-to the DAG but not to the pipeline fails this test.
+environment in a subprocess and the YAML it writes is checked here.
 """
 
 from __future__ import annotations
 
-import ast
 import itertools
 import json
 import os
@@ -20,21 +18,16 @@ from typing import Any
 import pytest
 import yaml
 
+from upgradeflow.upgrade.pipeline import PARAMETERS, STEPS
+
 REPO = Path(__file__).resolve().parents[2]
 PIPELINE = REPO / "kubeflow" / "pipeline.py"
-DAG_FILE = REPO / "dags" / "model_upgrade.py"
-DAG_DEFAULTS_FILE = REPO / "dags" / "dag_defaults.py"
 KFP_PYTHON_ENV = "UPGRADEFLOW_KFP_PYTHON"
 DEFAULT_IMAGE = "upgradeflow:0.1.0"
 OTHER_IMAGE = "registry.example.com/upgradeflow:9.9.9"
-ORDER = [
-    "train_new_model", "evaluate", "register", "gate", "plan_shards",
-    "evolve_shard", "seal_evolved", "build_index_shard", "commit_evolved",
-    "plan_backfill", "backfill_shard", "build_final_index", "swap_backfilled", "promote",
-]  # fmt: skip
-EXPECTED_STEPS = set(ORDER)
+ORDER = [step.task for step in STEPS]
 # Mapped step to the planning step whose lanes it loops over.
-MAPPED_STEPS = {"evolve_shard": "plan_shards", "build_index_shard": "plan_shards", "backfill_shard": "plan_backfill"}
+MAPPED_STEPS = {step.task: step.lanes for step in STEPS if step.lanes}
 PARAMETER_TYPES = {bool: "BOOLEAN", int: "NUMBER_INTEGER", float: "NUMBER_DOUBLE", str: "STRING"}
 
 
@@ -84,77 +77,16 @@ def variant_spec(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     )  # fmt: skip
 
 
-# --- the Airflow DAG, read from its source ---------------------------------------------
+# --- the pipeline table both the DAG and the pipeline are built from --------------------
 
 
-def _dag_function() -> ast.FunctionDef:
-    tree = ast.parse(DAG_FILE.read_text(), filename=str(DAG_FILE))
-    for node in tree.body:
-        if isinstance(node, ast.FunctionDef) and node.name == "model_upgrade":
-            return node
-    raise AssertionError(f"{DAG_FILE}: no model_upgrade DAG function")
+def table_params() -> dict[str, Any]:
+    return {parameter.name: parameter.default for parameter in PARAMETERS}
 
 
-def _param_helper(name: str) -> ast.FunctionDef:
-    """A shared Param factory (``store_name_param()``) from the DAGs' defaults module."""
-    tree = ast.parse(DAG_DEFAULTS_FILE.read_text(), filename=str(DAG_DEFAULTS_FILE))
-    return next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == name)
-
-
-def _param_default(param: ast.expr) -> Any:
-    assert isinstance(param, ast.Call), ast.dump(param)
-    name = getattr(param.func, "id", None)
-    if name != "Param":  # a helper returning Param(<its argument or a constant>, ...)
-        helper = _param_helper(name)
-        (returned,) = [n.value for n in ast.walk(helper) if isinstance(n, ast.Return)]
-        first = returned.args[0]
-        if isinstance(first, ast.Name):
-            return ast.literal_eval(param.args[0] if param.args else helper.args.defaults[-1])
-        return ast.literal_eval(first)
-    default = param.args[0] if param.args else next(k.value for k in param.keywords if k.arg == "default")
-    return ast.literal_eval(default)
-
-
-def dag_params() -> dict[str, Any]:
-    """Param name to default, from ``@dag(params={...: Param(default, ...)})``."""
-    for decorator in _dag_function().decorator_list:
-        if not (isinstance(decorator, ast.Call) and getattr(decorator.func, "id", None) == "dag"):
-            continue
-        for keyword in decorator.keywords:
-            if keyword.arg == "params":
-                assert isinstance(keyword.value, ast.Dict)
-                pairs = zip(keyword.value.keys, keyword.value.values, strict=True)
-                return {ast.literal_eval(key): _param_default(value) for key, value in pairs}
-    raise AssertionError(f"{DAG_FILE}: no params in the @dag decorator")
-
-
-def dag_steps() -> dict[str, set[str]]:
-    """Step name to the options its command line passes, from the ``step``/``mapped_step`` calls."""
-    function = _dag_function()
-    lists: dict[str, list[ast.expr]] = {}
-    steps: dict[str, set[str]] = {}
-    for node in ast.walk(function):
-        if isinstance(node, ast.Assign) and isinstance(node.value, ast.List):
-            for target in node.targets:
-                if isinstance(target, ast.Name):
-                    lists[target.id] = node.value.elts
-    for node in ast.walk(function):
-        if not (isinstance(node, ast.Call) and getattr(node.func, "id", None) in ("step", "mapped_step")):
-            continue
-        name = ast.literal_eval(node.args[0])
-        arguments = node.args[1]  # a list literal, or the name of one (``moves``)
-        elements = list(arguments.elts if isinstance(arguments, ast.List) else lists[arguments.id])
-        flags = set()
-        while elements:
-            element = elements.pop()
-            if isinstance(element, ast.Starred):
-                elements.extend(lists[element.value.id])
-            elif isinstance(element, ast.Constant) and str(element.value).startswith("--"):
-                flags.add(element.value)
-        if node.func.id == "mapped_step":
-            flags.add("--shards")  # each lane's own argument (dags/steps.py: lane_arguments)
-        steps[name] = flags
-    return steps
+def table_steps() -> dict[str, set[str]]:
+    """Step name to the options its command line passes."""
+    return {step.task: {token for token in step.arguments if token.startswith("--")} for step in STEPS}
 
 
 # --- the compiled pipeline -------------------------------------------------------------
@@ -222,13 +154,8 @@ def root_name(spec: dict[str, Any], step: str) -> str:
 # --- tests -----------------------------------------------------------------------------
 
 
-def test_dag_is_read() -> None:
-    assert set(dag_steps()) == EXPECTED_STEPS
-    assert len(dag_params()) >= 15
-
-
-def test_every_dag_step_runs_its_task_module(spec: dict[str, Any]) -> None:
-    for step in dag_steps():
+def test_every_step_runs_its_task_module(spec: dict[str, Any]) -> None:
+    for step in table_steps():
         _, container = step_container(spec, step)
         assert container["image"] == DEFAULT_IMAGE, step
         # The step writes its JSON result into its kfp output parameter file.
@@ -238,16 +165,16 @@ def test_every_dag_step_runs_its_task_module(spec: dict[str, Any]) -> None:
         assert results[0].endswith("].output_file}}"), step
 
 
-def test_every_step_passes_the_dags_options(spec: dict[str, Any]) -> None:
-    for step, flags in dag_steps().items():
+def test_every_step_passes_the_tables_options(spec: dict[str, Any]) -> None:
+    for step, flags in table_steps().items():
         _, container = step_container(spec, step)
         passed = {a for a in container.get("args", []) if a.startswith("--")}
         assert passed == flags, step
 
 
-def test_pipeline_parameters_are_the_dags_params(spec: dict[str, Any]) -> None:
+def test_pipeline_parameters_are_the_tables(spec: dict[str, Any]) -> None:
     parameters = spec["root"]["inputDefinitions"]["parameters"]
-    params = dag_params()
+    params = table_params()
     assert set(parameters) == set(params)
     for name, default in params.items():
         assert parameters[name]["defaultValue"] == default, name
@@ -257,7 +184,7 @@ def test_pipeline_parameters_are_the_dags_params(spec: dict[str, Any]) -> None:
 def test_run_key_reaches_every_later_step(spec: dict[str, Any]) -> None:
     train_name, _ = step_task(spec, "train_new_model")
     producers = set()
-    for step in dag_steps().keys() - {"train_new_model"}:
+    for step in table_steps().keys() - {"train_new_model"}:
         _, task = step_task(spec, step)
         run_key = task["inputs"]["parameters"]["run_key"]
         if step in MAPPED_STEPS:  # inside a loop: through the loop's own inputs
@@ -281,7 +208,7 @@ def test_lanes_fan_out_in_parallel_loops(spec: dict[str, Any]) -> None:
         assert '["shards"]' in task["inputs"]["parameters"]["shards"]["parameterExpressionSelector"], step
 
 
-def test_steps_run_in_the_dags_order(spec: dict[str, Any]) -> None:
+def test_steps_run_in_the_tables_order(spec: dict[str, Any]) -> None:
     root = upgrade_tasks(spec)
     # train_new_model -> evaluate goes through the run-key task (test_run_key_reaches_every_later_step).
     for before, after in itertools.pairwise(ORDER[1:]):
@@ -303,7 +230,7 @@ def test_the_run_holds_the_gallery_lease_from_first_step_to_exit(spec: dict[str,
         assert "--lease-owner" in step_container(spec, step)[1]["args"], step
     # The owner every lease call names: the same run-time constant, the run's id.
     inputs = [
-        task["inputs"]["parameters"]["owner" if "lease" in name else "lease_owner"]
+        task["inputs"]["parameters"]["lease_owner"]
         for name, task in [*upgrade_tasks(spec).items(), *spec["root"]["dag"]["tasks"].items()]
         if name in ("take-lease", "release-lease", "commit-evolved", "swap-backfilled")
     ]
@@ -316,7 +243,7 @@ def test_the_run_holds_the_gallery_lease_from_first_step_to_exit(spec: dict[str,
 
 def test_gpu_only_when_asked_and_only_for_training(spec: dict[str, Any], variant_spec: dict[str, Any]) -> None:
     assert all("accelerator" not in c.get("resources", {}) for c in containers(spec).values())
-    for step in dag_steps():
+    for step in table_steps():
         resources = step_container(variant_spec, step)[1].get("resources", {})
         if step == "train_new_model":
             assert resources["accelerator"]["resourceType"] == "nvidia.com/gpu"
@@ -331,14 +258,14 @@ def test_image_flag_changes_every_image(variant_spec: dict[str, Any]) -> None:
 
 
 def test_settings_become_step_environment(spec: dict[str, Any], variant_spec: dict[str, Any]) -> None:
-    for step in dag_steps():
+    for step in table_steps():
         assert "env" not in step_container(spec, step)[1], step
         env = {e["name"]: e["value"] for e in step_container(variant_spec, step)[1]["env"]}
         assert env == {"UPGRADEFLOW_STORE": "s3://upgradeflow/store", "MLFLOW_TRACKING_URI": "http://mlflow:5000"}
 
 
 def test_steps_request_resources_and_skip_the_cache(spec: dict[str, Any]) -> None:
-    for step in dag_steps():
+    for step in table_steps():
         resources = step_container(spec, step)[1]["resources"]
         assert resources["resourceCpuRequest"] and resources["resourceMemoryRequest"], step
         # enableCache absent means false: a step's inputs do not capture the store's state.
