@@ -17,6 +17,8 @@ export UPGRADEFLOW_STORE="${UPGRADEFLOW_STORE:-$DATA/store}"
 export MLFLOW_TRACKING_URI="${MLFLOW_TRACKING_URI:-sqlite:///$DATA/mlflow/mlflow.db}"
 export AIRFLOW_HOME="${AIRFLOW_HOME:-$DATA/airflow}"
 export AIRFLOW__CORE__DAGS_FOLDER="$ROOT/dags"
+# The DAGs (dags.*) and the steps they run (tasks.*) import from the repository root.
+export PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}"
 export AIRFLOW__CORE__LOAD_EXAMPLES=False
 mkdir -p "$DATA/mlflow" "$AIRFLOW_HOME"
 

@@ -45,6 +45,21 @@ def full_glyphs_dir(tmp_path_factory) -> Path:
 # -- storage: a local directory and the project's real S3 server (Ceph RGW) ---------
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def repository_on_pythonpath():
+    """The steps (``tasks.*``) and the DAGs (``dags.*``) are not installed: like
+    ``scripts/run.sh``, give every process the tests start the repository root."""
+    import os
+
+    saved = os.environ.get("PYTHONPATH")
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), saved]))
+    yield
+    if saved is None:
+        os.environ.pop("PYTHONPATH", None)
+    else:
+        os.environ["PYTHONPATH"] = saved
 S3_SCRIPT = ROOT / "scripts" / "s3-server.sh"
 
 

