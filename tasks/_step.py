@@ -25,11 +25,15 @@ DEFAULT_MODEL_NAME = "upgradeflow-glyphs"
 Work = Callable[[argparse.Namespace], Any]
 
 
-def step_parser(module: str, description: str) -> argparse.ArgumentParser:
+def step_parser(module: str, description: str, *options: Callable[[argparse.ArgumentParser], None]):
+    """The step's parser: the options every step shares, then each of ``options`` (the
+    ``add_*`` functions here and in ``upgradeflow.cli.args``) in order."""
     parser = argparse.ArgumentParser(prog=f"python -m {module}", description=description)
     add_store(parser)
     parser.add_argument("--tracking-uri", help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI or SQLite)")
     parser.add_argument("--no-progress", action="store_true")
+    for add in options:
+        add(parser)
     return parser
 
 
@@ -59,6 +63,17 @@ def add_gallery(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--gallery", required=True, help="the gallery's name in the store")
 
 
+def add_shards(parser: argparse.ArgumentParser) -> None:
+    """A mapped instance's lane of shards."""
+    parser.add_argument("--shards", required=True, help="N, N-M or N,M,...")
+
+
+def add_lanes(parser: argparse.ArgumentParser) -> None:
+    """How a planning step splits the shards into lanes."""
+    parser.add_argument("--shard-concurrency", type=int, default=4, help="lanes running at once")
+    parser.add_argument("--max-map-length", type=int, default=1024, help="most mapped task instances")
+
+
 def add_index_arguments(parser: argparse.ArgumentParser) -> None:
     """The index a step builds or swaps: its catalog name and kind."""
     parser.add_argument("--index", required=True)
@@ -69,6 +84,10 @@ def add_lease_owner(parser: argparse.ArgumentParser) -> None:
     """The run holding the gallery's lease (``tasks.lease take``): a step that moves a
     pointer renews it first and refuses, exit 3, when another run holds it."""
     parser.add_argument("--lease-owner", help="the run holding the gallery's lease (default: no lease)")
+
+
+# The options of a step that moves the gallery's and the index's pointers.
+POINTER_MOVE = (add_run_key, add_gallery, add_index_arguments, add_lease_owner)
 
 
 def index_spec(kind: str):

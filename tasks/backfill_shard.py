@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from functools import partial
 
 from tasks import _step
 from tasks._context import data_dir, open_run
@@ -17,13 +18,9 @@ from upgradeflow.upgrade.shard_plan import parse_shards
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _step.step_parser(__spec__.name, __doc__)
-    _step.add_run_key(parser)
-    _step.add_gallery(parser)
-    parser.add_argument("--shards", required=True, help="N, N-M or N,M,...")
-    add_data_dir(parser, "the sources' datasets")
-    add_threads(parser)
-    return parser
+    data_dir = partial(add_data_dir, what="the sources' datasets")
+    options = (_step.add_run_key, _step.add_gallery, _step.add_shards, data_dir, add_threads)
+    return _step.step_parser(__spec__.name, __doc__, *options)
 
 
 def work(args: argparse.Namespace) -> dict:

@@ -15,11 +15,8 @@ from upgradeflow.upgrade.spec import UpgradeSpec
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _step.step_parser(__spec__.name, __doc__)
-    _step.add_model_name(parser)
-    _step.add_data_arguments(parser)
-    _step.add_gallery(parser)
-    _step.add_index_arguments(parser)
+    options = (_step.add_model_name, _step.add_data_arguments, _step.add_gallery, _step.add_index_arguments)
+    parser = _step.step_parser(__spec__.name, __doc__, *options)
     parser.add_argument("--gallery-shards", type=int, default=4, help="shards of the extracted gallery")
     _step.add_lease_owner(parser)
     add_threads(parser)

@@ -12,11 +12,7 @@ from upgradeflow.upgrade.sealing import seal_backfilled
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _step.step_parser(__spec__.name, __doc__)
-    _step.add_run_key(parser)
-    _step.add_gallery(parser)
-    _step.add_index_arguments(parser)
-    return parser
+    return _step.step_parser(__spec__.name, __doc__, _step.add_run_key, _step.add_gallery, _step.add_index_arguments)
 
 
 def work(args: argparse.Namespace) -> dict:

@@ -12,12 +12,7 @@ from upgradeflow.upgrade.make_live import commit_evolved
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _step.step_parser(__spec__.name, __doc__)
-    _step.add_run_key(parser)
-    _step.add_gallery(parser)
-    _step.add_index_arguments(parser)
-    _step.add_lease_owner(parser)
-    return parser
+    return _step.step_parser(__spec__.name, __doc__, *_step.POINTER_MOVE)
 
 
 def work(args: argparse.Namespace) -> dict:

@@ -12,12 +12,7 @@ from upgradeflow.upgrade.run_evaluation import evaluate_run
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _step.step_parser(__spec__.name, __doc__)
-    _step.add_run_key(parser)
-    _step.add_model_name(parser)
-    add_data_dir(parser)
-    add_threads(parser)
-    return parser
+    return _step.step_parser(__spec__.name, __doc__, _step.add_run_key, _step.add_model_name, add_data_dir, add_threads)
 
 
 def work(args: argparse.Namespace) -> dict:

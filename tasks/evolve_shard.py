@@ -14,12 +14,8 @@ from upgradeflow.upgrade.shard_plan import parse_shards
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _step.step_parser(__spec__.name, __doc__)
-    _step.add_run_key(parser)
-    _step.add_gallery(parser)
-    parser.add_argument("--shards", required=True, help="N, N-M or N,M,...")
-    add_threads(parser)
-    return parser
+    options = (_step.add_run_key, _step.add_gallery, _step.add_shards, add_threads)
+    return _step.step_parser(__spec__.name, __doc__, *options)
 
 
 def work(args: argparse.Namespace) -> dict:

@@ -12,9 +12,7 @@ from upgradeflow.upgrade.gate import GateThresholds, gate_run
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _step.step_parser(__spec__.name, __doc__)
-    _step.add_run_key(parser)
-    _step.add_model_name(parser)
+    parser = _step.step_parser(__spec__.name, __doc__, _step.add_run_key, _step.add_model_name)
     parser.add_argument("--require-compatible", choices=("true", "false"), default="true")
     parser.add_argument(
         "--compatibility-metrics", default="map@100,top1", help="new/old must beat old/old on each (comma-separated)"

@@ -14,14 +14,10 @@ from upgradeflow.upgrade.lanes import plan_backfill_lanes
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _step.step_parser(__spec__.name, __doc__)
-    _step.add_run_key(parser)
-    _step.add_model_name(parser)
-    _step.add_gallery(parser)
+    parser = _step.step_parser(__spec__.name, __doc__, _step.add_run_key, _step.add_model_name, _step.add_gallery)
     parser.add_argument("--backfill-order", default="worst-first", help="worst-first, residual-first or random")
     parser.add_argument("--seed", type=int, default=0, help="seed of the random order")
-    parser.add_argument("--shard-concurrency", type=int, default=4, help="lanes running at once")
-    parser.add_argument("--max-map-length", type=int, default=1024, help="most mapped task instances")
+    _step.add_lanes(parser)
     return parser
 
 

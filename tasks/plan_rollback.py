@@ -14,9 +14,7 @@ from upgradeflow.upgrade.rollback import PromotedUpgrade
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _step.step_parser(__spec__.name, __doc__)
-    _step.add_model_name(parser)
-    return parser
+    return _step.step_parser(__spec__.name, __doc__, _step.add_model_name)
 
 
 def work(args: argparse.Namespace) -> dict:

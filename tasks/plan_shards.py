@@ -12,12 +12,7 @@ from upgradeflow.upgrade.lanes import plan_evolution_lanes
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _step.step_parser(__spec__.name, __doc__)
-    _step.add_run_key(parser)
-    _step.add_gallery(parser)
-    parser.add_argument("--shard-concurrency", type=int, default=4, help="lanes running at once")
-    parser.add_argument("--max-map-length", type=int, default=1024, help="most mapped task instances")
-    return parser
+    return _step.step_parser(__spec__.name, __doc__, _step.add_run_key, _step.add_gallery, _step.add_lanes)
 
 
 def work(args: argparse.Namespace) -> list[dict]:

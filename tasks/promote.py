@@ -13,12 +13,8 @@ from upgradeflow.upgrade.promotion import promote_run
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _step.step_parser(__spec__.name, __doc__)
-    _step.add_run_key(parser)
-    _step.add_model_name(parser)
-    _step.add_gallery(parser)
-    _step.add_index_arguments(parser)
-    return parser
+    options = (_step.add_run_key, _step.add_model_name, _step.add_gallery, _step.add_index_arguments)
+    return _step.step_parser(__spec__.name, __doc__, *options)
 
 
 def work(args: argparse.Namespace) -> dict:

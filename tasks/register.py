@@ -11,10 +11,7 @@ from tasks._context import open_store, use_registry
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _step.step_parser(__spec__.name, __doc__)
-    _step.add_run_key(parser)
-    _step.add_model_name(parser)
-    return parser
+    return _step.step_parser(__spec__.name, __doc__, _step.add_run_key, _step.add_model_name)
 
 
 def work(args: argparse.Namespace) -> dict:

@@ -14,8 +14,7 @@ from upgradeflow.upgrade.rollback import PromotedUpgrade, roll_back
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _step.step_parser(__spec__.name, __doc__)
-    _step.add_model_name(parser)
+    parser = _step.step_parser(__spec__.name, __doc__, _step.add_model_name)
     parser.add_argument("--expect-gallery", help="the gallery version observed live (exit 3 if it moved since)")
     parser.add_argument("--expect-index", help="the index version observed live (exit 3 if it moved since)")
     _step.add_lease_owner(parser)

@@ -12,10 +12,7 @@ from upgradeflow.upgrade.sealing import seal_evolved
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _step.step_parser(__spec__.name, __doc__)
-    _step.add_run_key(parser)
-    _step.add_gallery(parser)
-    return parser
+    return _step.step_parser(__spec__.name, __doc__, _step.add_run_key, _step.add_gallery)
 
 
 def work(args: argparse.Namespace) -> dict:

@@ -2,13 +2,9 @@
 parses them often; torch would cost seconds and hundreds of MB each time)."""
 
 import itertools
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
-DAGS = Path(__file__).resolve().parents[2] / "dags"
+from tests.dags.helpers import probe_dags
+
 PROBE = """
 import json, sys
 from airflow.dag_processing.dagbag import DagBag
@@ -19,11 +15,7 @@ print(json.dumps({"errors": {k: str(v) for k, v in bag.import_errors.items()}, "
 
 
 def test_dags_parse_without_torch(tmp_path):
-    env = {**os.environ, "AIRFLOW_HOME": str(tmp_path), "AIRFLOW__CORE__LOAD_EXAMPLES": "False"}
-    out = subprocess.run(
-        [sys.executable, "-c", PROBE, str(DAGS)], env=env, capture_output=True, text=True, check=True
-    ).stdout
-    result = json.loads(out.strip().splitlines()[-1])
+    result = probe_dags(PROBE, tmp_path)
     assert result["errors"] == {}
     assert result["dags"] == ["bootstrap", "model_upgrade", "rollback"]
     assert not result["torch"] and not result["mlflow"]
@@ -48,11 +40,7 @@ def test_model_upgrade_is_the_pipeline_tables(tmp_path):
     what the Kubeflow pipeline is built from too (``tests/kubeflow``)."""
     from upgradeflow.upgrade.pipeline import PARAMETERS, RELEASE_LEASE, STEPS, TAKE_LEASE
 
-    env = {**os.environ, "AIRFLOW_HOME": str(tmp_path), "AIRFLOW__CORE__LOAD_EXAMPLES": "False"}
-    out = subprocess.run(
-        [sys.executable, "-c", TABLE_PROBE, str(DAGS)], env=env, capture_output=True, text=True, check=True
-    ).stdout
-    dag = json.loads(out.strip().splitlines()[-1])
+    dag = probe_dags(TABLE_PROBE, tmp_path)
     assert dag["params"] == {p.name: p.default for p in PARAMETERS}
     supplied = {
         "run_key": "{{ ti.xcom_pull(task_ids='train_new_model')['run_key'] }}",

@@ -4,13 +4,8 @@
 (tests/store/test_lease.py: one taker wins, a dead holder's lease expires) this is why
 the upgrade, rollback and bootstrap runs of one gallery cannot overlap."""
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
+from tests.dags.helpers import probe_dags
 
-DAGS = Path(__file__).resolve().parents[2] / "dags"
 PROBE = """
 import json, sys
 from airflow.dag_processing.dagbag import DagBag
@@ -34,11 +29,7 @@ OWNER = "{{ dag.dag_id }}/{{ run_id }}"
 
 
 def test_each_dag_holds_the_gallerys_lease_around_its_pointer_moves(tmp_path):
-    env = {**os.environ, "AIRFLOW_HOME": str(tmp_path), "AIRFLOW__CORE__LOAD_EXAMPLES": "False"}
-    out = subprocess.run(
-        [sys.executable, "-c", PROBE, str(DAGS)], env=env, capture_output=True, text=True, check=True
-    ).stdout
-    dags = json.loads(out.strip().splitlines()[-1])
+    dags = probe_dags(PROBE, tmp_path)
     assert sorted(dags) == sorted(MOVES)
     for dag_id, dag in dags.items():
         assert dag["setup"] and dag["teardown"], dag_id

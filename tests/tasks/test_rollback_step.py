@@ -14,6 +14,7 @@ import pytest
 from tasks import plan_rollback, rollback
 from tests.store.helpers import unit_vectors, write_embeddings
 from tests.store.workers import step_after_barrier
+from tests.upgrade.helpers import promote_version_2
 from upgradeflow.index.sharded import IndexCatalog
 from upgradeflow.store.gallery import Gallery
 from upgradeflow.store.importer import import_tables
@@ -41,14 +42,7 @@ def promoted(tmp_path, store_uri, mlflow_server):
     client.create_registered_model(model)
     for _ in range(2):
         client.create_model_version(model, source="s3://models/unused")  # never loaded
-    tags = {
-        "upgradeflow.gallery": "g", "upgradeflow.index": "g", "upgradeflow.previous_champion": "1",
-        "upgradeflow.gallery_version": "B", "upgradeflow.gallery_evolved": "E",
-        "upgradeflow.index_version": "B.flat", "upgradeflow.index_evolved": "E.flat",
-    }  # fmt: skip
-    for key, value in tags.items():
-        client.set_model_version_tag(model, "2", key, value)
-    client.set_registered_model_alias(model, "champion", "2")
+    promote_version_2(client, model)
     common = ["--model-name", model, "--store", store_uri, "--tracking-uri", mlflow_server]
     return gallery, catalog, client, model, common
 

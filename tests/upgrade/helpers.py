@@ -55,3 +55,16 @@ def write_evaluation(run, champion, evaluation: dict | None = None) -> None:
     write_json(run.store, f"{prefix}/evaluation.json", evaluation or REPORT)
     for name in REPORT_FILES[1:]:
         run.store.write(f"{prefix}/{name}", b"report")
+
+
+def promote_version_2(client, model: str) -> None:
+    """What promotion leaves on version 2 of ``model``: its upgrade took the gallery and
+    the index from P through E (evolved) to B (backfilled), over champion version 1."""
+    tags = {
+        "upgradeflow.gallery": "g", "upgradeflow.index": "g", "upgradeflow.previous_champion": "1",
+        "upgradeflow.gallery_version": "B", "upgradeflow.gallery_evolved": "E",
+        "upgradeflow.index_version": "B.flat", "upgradeflow.index_evolved": "E.flat",
+    }  # fmt: skip
+    for key, value in tags.items():
+        client.set_model_version_tag(model, "2", key, value)
+    client.set_registered_model_alias(model, "champion", "2")

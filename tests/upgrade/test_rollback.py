@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from tests.store.helpers import unit_vectors, write_embeddings
+from tests.upgrade.helpers import promote_version_2
 from upgradeflow.errors import UserInputError
 from upgradeflow.index.sharded import IndexCatalog
 from upgradeflow.store.gallery import Gallery
@@ -41,17 +42,6 @@ def promoted(tmp_path, restore_tracking):
     return store, gallery, catalog, client
 
 
-def promote_version_2(client) -> None:
-    tags = {
-        "upgradeflow.gallery": "g", "upgradeflow.index": "g", "upgradeflow.previous_champion": "1",
-        "upgradeflow.gallery_version": "B", "upgradeflow.gallery_evolved": "E",
-        "upgradeflow.index_version": "B.flat", "upgradeflow.index_evolved": "E.flat",
-    }  # fmt: skip
-    for key, value in tags.items():
-        client.set_model_version_tag(MODEL, "2", key, value)
-    client.set_registered_model_alias(MODEL, "champion", "2")
-
-
 def test_a_champion_no_upgrade_promoted_is_refused(promoted):
     store, *_ = promoted
     with pytest.raises(UserInputError, match=f"models:/{MODEL}/1: was not promoted by an upgrade") as raised:
@@ -61,7 +51,7 @@ def test_a_champion_no_upgrade_promoted_is_refused(promoted):
 
 def test_a_rollback_steps_back_past_the_upgrade_once(promoted):
     store, gallery, catalog, client = promoted
-    promote_version_2(client)
+    promote_version_2(client, MODEL)
     upgrade = PromotedUpgrade.of(store, MODEL)
     assert upgrade.live() | {"champion": None} == {
         "champion": None, "gallery": "g", "index": "g", "gallery_version": "B", "index_version": "B.flat"
