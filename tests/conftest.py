@@ -60,6 +60,8 @@ def repository_on_pythonpath():
         os.environ.pop("PYTHONPATH", None)
     else:
         os.environ["PYTHONPATH"] = saved
+
+
 S3_SCRIPT = ROOT / "scripts" / "s3-server.sh"
 
 
