@@ -62,3 +62,25 @@ def test_a_finished_shard_is_skipped_only_for_the_same_transform(gallery):
 def test_a_shard_the_version_lacks_is_named(gallery):
     with pytest.raises(UserInputError, match=r"version v1: no shard 3 \(it has 3\)"):
         transform(gallery, 3)
+
+
+def test_a_write_failing_part_way_leaves_no_reading_thread_behind(gallery):
+    """The reading thread runs ahead of the write; when the write fails, the thread must
+    stop, or it waits on its full queue for ever and the process never exits."""
+    import threading
+
+    from upgradeflow.store.prefetch import background
+
+    calls = []
+
+    def wrong_on_the_third_batch(batch: pa.RecordBatch) -> pa.RecordBatch:
+        calls.append(1)
+        out = negated(batch)
+        return out.drop_columns(["model"]) if len(calls) == 3 else out  # the writer refuses this schema
+
+    with pytest.raises(Exception) as raised:
+        transform_shard(gallery, "v1", "v2", 0, wrong_on_the_third_batch, 16, {"kind": "x"}, "b" * 64, batch_rows=2)
+    assert raised.value is not None  # held, as a traceback holds the failed write's frames
+    both = threading.Barrier(2, timeout=10)  # meets only when both I/O threads are free again
+    waits = [background.submit(both.wait) for _ in range(2)]
+    assert sorted(wait.result(timeout=30) for wait in waits) == [0, 1]  # a stuck thread breaks the barrier

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
+from contextlib import closing
 from pathlib import Path
 
 import pyarrow as pa
@@ -56,8 +57,11 @@ def transform_shard(
         # output is published, so a corrupt input costs no extra pass and leaves nothing.
         digest = background.submit(file_sha256, path)
         batches = _transformed(path, transform, manifest["dimension"], batch_rows, where)
-        batches = prefetch(_checked_at_end(batches, digest, entry["sha256"], where, index))
-        with tqdm(total=entry["rows"], unit="row", unit_scale=True, desc=f"shard {index}", disable=not progress) as bar:
+        # Closed however the write ends: a write that fails part-way must stop the reading
+        # thread, which would otherwise wait on a full queue and keep the process alive.
+        prefetched = closing(prefetch(_checked_at_end(batches, digest, entry["sha256"], where, index)))
+        bar = tqdm(total=entry["rows"], unit="row", unit_scale=True, desc=f"shard {index}", disable=not progress)
+        with prefetched as batches, bar:
             counted = progress_counted(batches, bar)
             record = gallery.write_shard(
                 target_version, index, counted, schema, source_sha256=entry["sha256"], producer_sha256=producer_sha256
