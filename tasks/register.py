@@ -7,7 +7,8 @@ import argparse
 import sys
 
 from tasks import _step
-from tasks._context import open_store, use_registry
+from tasks._context import open_run, use_registry
+from upgradeflow.upgrade.registration import register_run
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -15,12 +16,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def work(args: argparse.Namespace) -> dict:
-    from upgradeflow.upgrade.registration import register_run
-    from upgradeflow.upgrade.run_context import UpgradeRun
-
-    store = open_store(args)
     use_registry(args)
-    return register_run(UpgradeRun(store, args.run_key), args.model_name)
+    return register_run(open_run(args), args.model_name)
 
 
 def main(argv: list[str] | None = None) -> int:
