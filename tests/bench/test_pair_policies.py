@@ -22,3 +22,11 @@ def test_the_bound_widens_with_the_spread_of_the_queries():
     assert excess_drop(100 * steady.mean(axis=1)) == 0.3
     assert excess_drop_bound(steady, seed=0) == 0.3
     assert excess_drop_bound(noisy, seed=0) > 0.5
+
+
+def test_held_out_curves_read_the_evaluated_gallerys_share():
+    from upgradeflow.bench.pair_policies import MIN_DEPTH, held_out_depth
+
+    assert held_out_depth(2_000, 9_000) == 22  # Fashion-MNIST: 100 x 2,000 / 9,000
+    assert held_out_depth(20_000, 9_000) == 100  # never deeper than the evaluated reading
+    assert held_out_depth(500, 1_000_000) == MIN_DEPTH

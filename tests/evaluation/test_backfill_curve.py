@@ -57,3 +57,31 @@ def test_per_query_ap_averages_to_the_curve():
     curve, _, _, queries, _, _ = random_order_curve(per_query=True)
     assert curve["ap@100"].shape == (11, len(queries))
     np.testing.assert_allclose(100 * curve["ap@100"].mean(axis=1), curve["map@100"], atol=1e-3)
+
+
+def test_each_step_is_the_merge_of_the_two_parts_at_that_fraction():
+    """The merge grows step by step; every step equals a merge made afresh from the two
+    parts' scores, with products given or computed alike."""
+    from upgradeflow.evaluation.metrics import shallow_metrics
+    from upgradeflow.evaluation.ranking import score_ranks
+
+    labels, new, old = spaces(seed=3)
+    queries, gallery = np.arange(0, len(labels), 6), np.setdiff1d(np.arange(len(labels)), np.arange(0, len(labels), 6))
+    order = np.random.default_rng(1).permutation(len(gallery))
+    correct = np.zeros(len(queries), dtype=bool)
+    args = (new[queries], old[queries], new[gallery], old[gallery], labels[queries], labels[gallery], order, correct)
+    curve = backfill_curve(*args)
+    given = backfill_curve(*args, products=(new[queries] @ new[gallery].T, old[queries] @ old[gallery].T))
+    assert given == curve
+    for fraction, value in zip(curve["fractions"], curve["map@100"], strict=True):
+        merged = old[queries] @ old[gallery].T
+        done = order[: round(fraction * len(order))]
+        merged[:, done] = (new[queries] @ new[gallery].T)[:, done]
+        ranks = score_ranks(merged, labels[queries], labels[gallery], depth=100)
+        assert value == round(shallow_metrics(ranks)[0], 3)
+
+
+def test_a_curve_read_at_another_depth_says_so():
+    curve, *_ = random_order_curve(cutoff=5, per_query=True)
+    assert set(curve) >= {"map@5", "ap@5"} and "map@100" not in curve
+    assert summarise_curve(curve, 0.0, 100.0, metric="map@5")["auc"] == round(float(np.mean(curve["map@5"])), 3)

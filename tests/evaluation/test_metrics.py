@@ -128,3 +128,14 @@ def test_dimension_mismatch_and_nan_are_user_errors():
     queries[3, 2] = np.nan
     with pytest.raises(UserInputError, match="NaN"):
         retrieval_metrics(queries, query_labels, gallery, gallery_labels)
+
+
+def test_shallow_metrics_read_only_the_top_ranks():
+    import numpy as np
+
+    from upgradeflow.evaluation.metrics import shallow_metrics
+
+    ranks = [np.array([1.0, 3.0, np.inf]), np.array([2.0, np.inf]), np.array([])]  # the last has no positive
+    map_at_2, top1 = shallow_metrics(ranks, cutoff=2)
+    assert top1 == 50.0
+    assert map_at_2 == (100 * (1 / 2) + 100 * (0.5 / 2)) / 2  # AP@2 over min(positives, 2)

@@ -24,13 +24,16 @@ from upgradeflow.bench.pair_policies import (
     Rows,
     choose_scales,
     evaluated_curves,
+    held_out_depth,
     held_out_rows,
     recommended,
 )
 from upgradeflow.data.paired_embeddings import PairedPart
 from upgradeflow.errors import UserInputError
-from upgradeflow.evaluation.backfill_curve import backfill_curve, summarise_curve
+from upgradeflow.evaluation.backfill_curve import CUTOFF, backfill_curve, summarise_curve
 from upgradeflow.evaluation.matrix import evaluate_pairs
+from upgradeflow.evaluation.metrics import shallow_metrics
+from upgradeflow.evaluation.ranking import score_ranks
 from upgradeflow.models.adapter import apply_adapter
 
 
@@ -79,11 +82,13 @@ def _adapter_summary(chosen: ChosenAdapter, closed_test: dict[str, dict], chosen
 
 
 def _test_figures(maps: dict, queries: np.ndarray, gallery: np.ndarray, query_ids, gallery_ids, forward: bool):
+    """mAP@100 and top-1 of each candidate on the evaluated rows, ranked only as deep as
+    they read (exact there, as the full ranking of the chosen map's matrix is)."""
     figures = {}
     for name, mapping in maps.items():
         mapped_queries, mapped_gallery = (queries, mapping(gallery)) if forward else (mapping(queries), gallery)
-        matrix, _ = evaluate_pairs({"q": mapped_queries}, {"g": mapped_gallery}, query_ids, gallery_ids, ["q/g"])
-        figures[name] = {m: round(matrix["q/g"][m], 3) for m in ("map@100", "top1")}
+        ranks = score_ranks(mapped_queries @ mapped_gallery.T, query_ids, gallery_ids, depth=CUTOFF)
+        figures[name] = {m: round(v, 3) for m, v in zip(("map@100", "top1"), shallow_metrics(ranks), strict=True)}
     return figures
 
 
@@ -171,13 +176,15 @@ def _backfill(train, forward, reverse, rows: Rows, old_correct, bounds, seed: in
         policies[SWAP_AT_END] = {"rest": "old", "order": None, **unchecked, "servable": True}
         choice = {"policies": policies, "skipped_orders": {}}
     else:
-        choice = choose_scales(held, reference, seed)
+        depth = held_out_depth(len(held.gallery_identities), len(rows.gallery_identities))
+        choice = choose_scales(held, reference, seed, depth)
     measured = evaluated_curves(rows, reference, choice, seed)
     notes += [f"{order}: {why}" for order, why in measured["skipped_orders"].items()]
     best = recommended(choice, measured["curves"])
     report(f"recommended serving policy: {best}")
     return {
         "policies": measured["curves"],
+        "held_out_depth": choice.get("held_out_depth"),
         "recommended_policy": best,
         "diagnostics": _diagnostics(rows, old_correct, bounds, seed),
         "notes": notes,
@@ -196,7 +203,7 @@ def _diagnostics(rows: Rows, old_correct, bounds, seed: int) -> dict:
     for name, (rest_queries, rest_gallery) in settings.items():
         curve = backfill_curve(
             rows.query_new, rest_queries, rows.gallery_new, rest_gallery, rows.query_identities,
-            rows.gallery_identities, order, old_correct,
+            rows.gallery_identities, order, old_correct, products=(rows.product("new"), None),
         )  # fmt: skip
         out[name] = curve | summarise_curve(curve, *bounds)
     return out

@@ -34,41 +34,54 @@ def backfill_curve(
     rest_calibration: ScoreCalibration | None = None,
     excluded: np.ndarray | None = None,
     per_query: bool = False,
+    products: tuple[np.ndarray | None, np.ndarray | None] = (None, None),
+    cutoff: int = CUTOFF,
 ) -> dict:
-    """mAP@100, top-1 and negative flips (against the old system's top-1) per fraction;
-    the calibrations put both parts' scores on one scale before merging. ``excluded``
-    leaves each query's own gallery row out (a set searching itself). ``per_query`` adds
-    ``ap@100``: each answered query's AP@100 per fraction (fractions x queries, as
-    fractions of one), from which the uncertainty of the curve can be resampled.
+    """mAP@cutoff (``map@100`` by default), top-1 and negative flips (against the old
+    system's top-1) per fraction; the calibrations put both parts' scores on one scale
+    before merging. ``excluded`` leaves each query's own gallery row out (a set searching
+    itself). ``per_query`` adds ``ap@<cutoff>``: each answered query's AP per fraction
+    (fractions x queries, as fractions of one), from which the uncertainty of the curve
+    can be resampled.
+    ``products`` are the two parts' raw inner products when the caller has them already
+    (curves of one set of rows share them: only the calibrations and the order differ).
 
     Both parts are scored against every gallery item once; each fraction then takes the
-    backfilled items' scores from the new part, so a curve costs two products, not one
-    per fraction, and each fraction ranks only as deep as AP@100 reads."""
-    new_scores = (new_calibration or ScoreCalibration())(new_queries @ np.asarray(new_gallery).T)
-    rest_scores = (rest_calibration or ScoreCalibration())(rest_queries @ np.asarray(rest_gallery).T)
-    curve: dict[str, list] = {"fractions": list(fractions), "map@100": [], "top1": [], "negative_flip_rate": []}
+    newly backfilled items' scores from the new part (the fractions grow, so each step
+    adds to the last), so a curve costs two products, not one per fraction, and each
+    fraction ranks only as deep as AP@cutoff reads."""
+    new_raw, rest_raw = products
+    new_raw = new_queries @ np.asarray(new_gallery).T if new_raw is None else new_raw
+    rest_raw = rest_queries @ np.asarray(rest_gallery).T if rest_raw is None else rest_raw
+    new_scores = (new_calibration or ScoreCalibration())(new_raw)
+    merged = np.array((rest_calibration or ScoreCalibration())(rest_raw), copy=True)
+    metric = f"map@{cutoff}"
+    curve: dict[str, list] = {"fractions": list(fractions), metric: [], "top1": [], "negative_flip_rate": []}
     per_query_ap = []
+    if list(fractions) != sorted(fractions):
+        raise ValueError(f"backfilled fractions must ascend, got {fractions}")
+    backfilled = 0
     for fraction in fractions:
-        done = order[: round(fraction * len(order))]
-        merged = rest_scores.copy()
-        merged[:, done] = new_scores[:, done]
-        ranks = score_ranks(merged, query_labels, gallery_labels, excluded, depth=CUTOFF)
+        count = round(fraction * len(order))
+        merged[:, order[backfilled:count]] = new_scores[:, order[backfilled:count]]
+        backfilled = count
+        ranks = score_ranks(merged, query_labels, gallery_labels, excluded, depth=cutoff)
         answered = answered_ranks(ranks)
-        precision = [average_precision(r, CUTOFF) for r in answered]
-        curve["map@100"].append(round(100 * float(np.mean(precision)), 3))
+        precision = [average_precision(r, cutoff) for r in answered]
+        curve[metric].append(round(100 * float(np.mean(precision)), 3))
         curve["top1"].append(round(100 * float(np.mean([r[0] <= 1 for r in answered])), 3))
         curve["negative_flip_rate"].append(round(negative_flip_rate(old_correct, top1_correct(ranks)), 3))
         if per_query:
             per_query_ap.append(precision)
     if per_query:
-        return curve | {"ap@100": np.asarray(per_query_ap)}
+        return curve | {f"ap@{cutoff}": np.asarray(per_query_ap)}
     return curve
 
 
-def summarise_curve(curve: dict, old_old: float, new_new: float, target: float = 0.95) -> dict:
+def summarise_curve(curve: dict, old_old: float, new_new: float, target: float = 0.95, metric: str = "map@100") -> dict:
     """AUC (mean over fractions), normalised AUC = (AUC - old/old) / (new/new - old/old),
     the largest drop between steps, and the fraction reaching ``target`` of new/new."""
-    values = np.asarray(curve["map@100"])
+    values = np.asarray(curve[metric])
     auc = float(values.mean())
     gap = new_new - old_old
     return {

@@ -61,6 +61,16 @@ def retrieval_metrics(
     return metrics_from_ranks(positive_ranks(queries, query_labels, gallery, gallery_labels))
 
 
+def shallow_metrics(ranks: list[np.ndarray], cutoff: int = 100) -> tuple[float, float]:
+    """mAP@cutoff and top-1 (percentages) of the answered queries: all that ranks exact
+    only down to ``cutoff`` (``score_ranks(depth=...)``) can tell."""
+    answered = answered_ranks(ranks)
+    return (
+        100 * float(np.mean([average_precision(r, cutoff) for r in answered])),
+        100 * float(np.mean([r[0] <= 1 for r in answered])),
+    )
+
+
 def top1_correct(ranks: list[np.ndarray]) -> np.ndarray:
     """Per query: is the first result a positive (False for queries with no positive)."""
     return np.array([len(r) > 0 and r[0] == 1 for r in ranks])
