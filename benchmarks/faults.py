@@ -13,7 +13,9 @@ wall time to compare with and each command's timing. Then it runs again on anoth
 fresh bucket, and commands of every kind, the gc's included, are killed with SIGKILL at
 a random moment of their work (after their first sign of work, a scratch directory or
 a change under their prefix, within the time the peer's command went on working; for
-the large gallery, within 0.3 s of a multipart upload opening) and rerun to completion.
+the large gallery, within 0.3 s of a multipart upload opening; for a command whose work
+is over sooner than a listing can see it begin, such as a small gc, timed from its start
+within the span the peer's took) and rerun to completion.
 A kill that misses (the command finished first) passes its turn to the next command of
 the same kind.
 
@@ -70,9 +72,11 @@ PROBE = ".conditional-write-probe"  # the S3 store's own private object, not a l
 OPERATIONS = ("import", "evolve", "backfill", "index build", "commit", "gc")
 POLL_S = 0.02  # how often a running command's scratch directory is looked for
 LIST_EVERY = 5  # polls between two listings of the bucket
-# A kill lands at most this long after an upload opens, or after the first change made by
-# a command whose uninterrupted run changed nothing.
+# A kill lands at most this long after an upload opens.
 SHORT_WINDOW_S = 0.3
+# A command whose work lasts less than this can be over before a listing shows it began:
+# its kill is timed from its start instead, within the span the uninterrupted run took.
+DETECTION_LAG_S = 0.5
 QUERIES, K = 100, 10
 
 
@@ -314,11 +318,12 @@ class Runner:
         keys = frozenset(objects(self.client, self.bucket, prefix))
         return keys, frozenset(upload["UploadId"] for upload in uploads(self.client, self.bucket, prefix))
 
-    def attempt(self, step: Step, delay: float | None) -> tuple[int, Timing, float | None]:
+    def attempt(self, step: Step, delay: float | None, from_start: bool = False) -> tuple[int, Timing, float | None]:
         """Run ``step``; with ``delay``, SIGKILL it that long after its first sign of work:
         a scratch directory of its own or a change under the watched prefix (for an
-        "upload" step: a multipart upload it opened). Returns the exit status (-9 when
-        killed), its timing, and when the kill was sent."""
+        "upload" step: a multipart upload it opened), or, ``from_start``, that long after
+        it started. Returns the exit status (-9 when killed), its timing, and when the
+        kill was sent."""
         before = self._state(step)
         started = time.perf_counter()
         with self.log.open("a") as out:
@@ -332,7 +337,8 @@ class Runner:
                 now = time.perf_counter() - started
                 if working is None and self._working(process.pid, step, before, poll % LIST_EVERY == 0):
                     working = now
-                if delay is not None and working is not None and now >= working + delay:
+                since = 0.0 if from_start else working
+                if delay is not None and since is not None and now >= since + delay:
                     process.send_signal(signal.SIGKILL)
                     killed = now
                     break
@@ -374,12 +380,16 @@ def run_lifecycle(runner: Runner, steps: list[Step], peer: list[Timing] | None, 
         timing = None
         while owed[step.operation] > 0 and timing is None:
             reference = peer[number]
-            if step.trigger == "upload" or reference.working is None:
+            from_start = False
+            if step.trigger == "upload":
                 delay = rng.uniform(0, SHORT_WINDOW_S)
+            elif reference.working is None or reference.seconds - reference.working < DETECTION_LAG_S:
+                begun = reference.seconds / 2 if reference.working is None else reference.working - DETECTION_LAG_S
+                delay, from_start = rng.uniform(max(0.0, begun), reference.seconds), True
             else:
                 delay = rng.uniform(0, reference.seconds - reference.working)
             open_before = runner.open_uploads()
-            status, attempt, killed = runner.attempt(step, delay)
+            status, attempt, killed = runner.attempt(step, delay, from_start)
             if status == 0:  # it finished first: the next command of this kind takes the kill
                 missed[step.operation] += 1
                 timing = attempt
