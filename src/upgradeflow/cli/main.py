@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from upgradeflow.cli.args import OneLineParser, add_data_dir, add_threads, non_negative_int, output_dir, output_file
+from upgradeflow.cli.encoders import add_encoder_parser
 from upgradeflow.cli.gallery import add_gallery_parser
 from upgradeflow.cli.index import add_index_parser
 from upgradeflow.cli.pairs import add_adapters_parser, add_pairs_bench
@@ -163,6 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
     embeddings.set_defaults(func=cmd_eval_embeddings)
 
     add_adapters_parser(commands)
+    add_encoder_parser(commands)
     add_gallery_parser(commands)
     add_index_parser(commands)
     add_status_parser(commands)
