@@ -120,3 +120,15 @@ def _integer(text: str) -> int:
         return int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"must be an integer, got '{text}'") from None
+
+
+def seed_list(text: str) -> list[int]:
+    try:
+        seeds = [int(s) for s in text.split(",") if s.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"seeds must be integers separated by commas, got '{text}'") from None
+    if not seeds:
+        raise argparse.ArgumentTypeError("at least one seed")
+    if min(seeds) < 0:
+        raise argparse.ArgumentTypeError(f"seeds must be non-negative, got {min(seeds)}")
+    return seeds

@@ -12,9 +12,19 @@ import json
 import sys
 from pathlib import Path
 
-from upgradeflow.cli.args import OneLineParser, add_data_dir, add_threads, non_negative_int, output_dir, output_file
+from upgradeflow.cli.args import (
+    OneLineParser,
+    add_data_dir,
+    add_threads,
+    non_negative_int,
+    output_dir,
+    output_file,
+    positive_int,
+    seed_list,
+)
 from upgradeflow.cli.encoders import add_encoder_parser
 from upgradeflow.cli.gallery import add_gallery_parser
+from upgradeflow.cli.heads import add_heads_bench
 from upgradeflow.cli.index import add_index_parser
 from upgradeflow.cli.pairs import add_adapters_parser, add_pairs_bench
 from upgradeflow.cli.serve import add_serve_parser
@@ -22,18 +32,6 @@ from upgradeflow.cli.status import add_status_parser
 from upgradeflow.cli.trade_off import add_trade_off_bench
 from upgradeflow.data import default_data_dir
 from upgradeflow.errors import EXIT_CONFLICT, EXIT_USER_ERROR, ConflictError, UserInputError
-
-
-def _seeds(text: str) -> list[int]:
-    try:
-        seeds = [int(s) for s in text.split(",") if s.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"seeds must be integers separated by commas, got '{text}'") from None
-    if not seeds:
-        raise argparse.ArgumentTypeError("at least one seed")
-    if min(seeds) < 0:
-        raise argparse.ArgumentTypeError(f"seeds must be non-negative, got {min(seeds)}")
-    return seeds
 
 
 def cmd_data_glyphs(args: argparse.Namespace) -> int:
@@ -51,6 +49,14 @@ def cmd_data_glyphs(args: argparse.Namespace) -> int:
         f"glyphs {state}: {counts['identities']} identities, {counts['images']} images, "
         f"{len(card['faces'])} faces -> {args.out} (sha256 {card['sha256'][:16]})"
     )
+    return 0
+
+
+def cmd_data_wordnet(args: argparse.Namespace) -> int:
+    from upgradeflow.data.wordnet_items import write_wordnet_items
+
+    table = write_wordnet_items(args.out, args.synsets, args.seed)
+    print(f"wordnet: {args.synsets} synsets, {table.num_rows} texts -> {args.out}")
     return 0
 
 
@@ -121,6 +127,11 @@ def build_parser() -> argparse.ArgumentParser:
     glyphs.add_argument("--force", action="store_true", help="rebuild even if an identical build exists")
     glyphs.add_argument("--no-progress", action="store_true")
     glyphs.set_defaults(func=cmd_data_glyphs)
+    wordnet = data.add_parser("wordnet", help="a text retrieval set from Debian's WordNet: synsets are identities")
+    wordnet.add_argument("--out", type=output_file, default=default_data_dir() / "wordnet" / "items.parquet")
+    wordnet.add_argument("--synsets", type=positive_int, default=4000, help="identities to draw (default: 4000)")
+    wordnet.add_argument("--seed", type=non_negative_int, default=0)
+    wordnet.set_defaults(func=cmd_data_wordnet)
 
     bench = commands.add_parser("bench", help="run benchmarks").add_subparsers(dest="bench", required=True)
     compat = bench.add_parser("compat", help="cross-model compatibility benchmark")
@@ -131,7 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
     compat.add_argument(
         "--scenario", default="default", help="default, hard or moderate (upgradeflow/methods/scenarios.py)"
     )
-    compat.add_argument("--seeds", type=_seeds, help="comma-separated (default: 0 quick, 0,1,2 full)")
+    compat.add_argument("--seeds", type=seed_list, help="comma-separated (default: 0 quick, 0,1,2 full)")
     compat.add_argument("--quick", action="store_true", help="small subset, few epochs (minutes)")
     compat.add_argument(
         "--validation",
@@ -156,6 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
     compat.set_defaults(func=cmd_bench_compat)
     add_pairs_bench(bench)
     add_trade_off_bench(bench)
+    add_heads_bench(bench)
 
     evaluate = commands.add_parser("eval", help="evaluate stored embeddings").add_subparsers(dest="what", required=True)
     embeddings = evaluate.add_parser("embeddings", help="retrieval metrics of query and gallery embedding tables")

@@ -86,14 +86,18 @@ class DMULoss(ExtraLoss):
     def __init__(
         self,
         config: DMUConfig,
-        old_model: nn.Module,
+        old_model: nn.Module | None,
         old_rows: Tensor,
         weights: np.ndarray,
         new_dim: int,
         scale: float,
+        old_table: Tensor | None = None,
     ) -> None:
+        """``old_table``: the old model's embedding of every training row, where the
+        inputs are not augmented (a head on cached features): looked up, not recomputed."""
         self.config = config
-        self.old_model = old_model.eval().requires_grad_(False)
+        self.old_model = old_model.eval().requires_grad_(False) if old_model is not None else None
+        self.old_table = old_table
         self.old_rows = old_rows
         self.weights = torch.from_numpy(weights)
         self.scale = scale
@@ -105,7 +109,9 @@ class DMULoss(ExtraLoss):
         )
         self.modules = (self.adapter,) if self.adapter is not None else ()
 
-    def _old_features(self, images: Tensor) -> Tensor:
+    def _old_features(self, rows: Tensor, images: Tensor) -> Tensor:
+        if self.old_table is not None:
+            return self.old_table[rows].to(images.device)
         self.old_model.to(images.device)
         with torch.no_grad():
             return self.old_model(images).float()
@@ -114,7 +120,7 @@ class DMULoss(ExtraLoss):
         batch, new = step.batch, step.embeddings
         weights = self.weights[batch.rows].to(new.device)
         needs_old = self.adapter is not None or self.config.compat_loss == "contrastive"
-        old = self._old_features(batch.images) if needs_old else None
+        old = self._old_features(batch.rows, batch.images) if needs_old else None
         if self.config.compat_loss == "influence":
             rows = self.old_rows.to(new.device)
             per_sample = F.cross_entropy(cosine_logits(new, rows, self.scale), batch.targets, reduction="none")

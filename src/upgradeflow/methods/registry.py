@@ -13,7 +13,7 @@ from upgradeflow.methods.sfsc import SFSCConfig
 @dataclass(frozen=True)
 class Method:
     name: str
-    kind: str  # old | independent | bct | dmu | sfsc
+    kind: str  # old | independent | bct | dmu | sfsc | lambda-orthogonal (heads on a pretrained backbone)
     summary: str
     dmu: DMUConfig | None = None
     sfsc: SFSCConfig | None = None
@@ -42,6 +42,11 @@ METHODS: dict[str, Method] = {
         Method("independent", "independent", "new model, classification loss only"),
         Method("bct", "bct", "new model + influence loss through the frozen old classifier"),
         Method("dmu", "dmu", "selective compatibility (posterior weights) + joint forward adapter", dmu=DMU),
+        Method(
+            "lambda-orthogonal",
+            "lambda-orthogonal",
+            "an affine head held near orthogonal + influence loss (heads on a pretrained backbone only)",
+        ),
         Method(
             "dmu-uniform", "dmu", "ablation: weights off (BCT + joint adapter)", dmu=replace(DMU, weighting="uniform")
         ),

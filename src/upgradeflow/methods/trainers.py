@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from upgradeflow.data.image_set import ImageSet
+from upgradeflow.errors import UserInputError
 from upgradeflow.methods.bct import influence_term, old_classifier_rows
 from upgradeflow.methods.dmu import DMULoss, sample_weights
 from upgradeflow.methods.forward_adapter import fit_forward_adapter, mean_distance
@@ -127,6 +128,8 @@ def _train_new(
 
     Seeded first: the model's and the adapter's initial weights come from torch's global
     generator, so without it a run would depend on whatever drew from it earlier."""
+    if method.kind == "lambda-orthogonal":
+        raise UserInputError(f"{method.name} trains a head on a pretrained backbone, not the built-in CNN")
     torch.manual_seed(config.seed)
     labels = LabelIndex(train.identities)
     targets = labels.encode(train.identities)

@@ -34,6 +34,11 @@ class AdapterConfig:
     residual: bool = False  # add a linear skip (identity when the dimensions agree)
     affine_skip: bool = False  # the skip is an affine map even between equal dimensions (a closed form)
 
+    @property
+    def embedding_dim(self) -> int:
+        """What it outputs: the served dimension when the adapter is a compatible head."""
+        return self.out_dim
+
     def __post_init__(self) -> None:
         if min(self.in_dim, self.hidden_dim, self.out_dim, self.depth) < 1:
             raise UserInputError(f"adapter sizes must be positive, got {self}")

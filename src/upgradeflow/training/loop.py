@@ -81,6 +81,11 @@ class TrainResult:
     extra: ExtraLoss | None = None
 
 
+def as_features(features: Tensor, device: str) -> Tensor:
+    """Cached backbone features as a head's input: float32 on the device, nothing else."""
+    return features.to(device, non_blocking=True).float()
+
+
 def autocast(device: str) -> contextlib.AbstractContextManager:
     """bfloat16 mixed precision on CUDA (no loss scaling needed); full precision on CPU."""
     if device.startswith("cuda"):
@@ -95,8 +100,16 @@ class BatchStream:
     slicing the in-memory array is faster than any loader.
     """
 
-    def __init__(self, images: np.ndarray, labels: np.ndarray, config: TrainConfig, device: str) -> None:
+    def __init__(
+        self,
+        images: np.ndarray,
+        labels: np.ndarray,
+        config: TrainConfig,
+        device: str,
+        prepare: Callable[[Tensor, str], Tensor] = to_input,
+    ) -> None:
         self.images = torch.as_tensor(images)
+        self.prepare = prepare
         self.labels = torch.as_tensor(labels, dtype=torch.int64)
         self.config = config
         self.device = device
@@ -126,7 +139,7 @@ class BatchStream:
 
     def __iter__(self) -> Iterator[tuple[int, Batch]]:
         for index, (rows, images, labels) in enumerate(self._raw()):
-            batch = to_input(images, self.device)
+            batch = self.prepare(images, self.device)
             if self.config.augment:
                 batch = random_affine(batch, self.augment_generator)
             yield (
@@ -161,15 +174,18 @@ def train_embedding(
     extra_loss: ExtraLoss | None = None,
     desc: str = "training",
     progress: bool = True,
+    prepare: Callable[[Tensor, str], Tensor] = to_input,
 ) -> TrainResult:
-    """Train ``model`` with a fresh cosine classifier over ``num_classes``."""
+    """Train ``model`` with a fresh cosine classifier over ``num_classes``. ``images``
+    are what ``prepare`` turns into the model's input: glyph pixels by default, or a
+    frozen backbone's cached features for a compatible head."""
     torch.manual_seed(config.seed)
     device = resolve_device(config.device)
     model = model.to(device).train()
     classifier = CosineClassifier(model.config.embedding_dim, num_classes, config.scale).to(device)
     extra_modules = [m.to(device).train() for m in (extra_loss.modules if extra_loss else ())]
     parameters = [p for m in (model, classifier, *extra_modules) for p in m.parameters()]
-    stream = BatchStream(images, labels, config, device)
+    stream = BatchStream(images, labels, config, device, prepare)
     optimizer, schedule = optimiser_and_schedule(parameters, config, len(stream))
     started = time.perf_counter()
     loss_value = float("nan")
