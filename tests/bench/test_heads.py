@@ -41,7 +41,7 @@ def test_every_method_and_seed_is_measured_on_every_pair(result):
     for method in result["methods"].values():
         assert [run["seed"] for run in method["runs"]] == [0, 1]
         assert set(method["mean"]) == set(HEAD_PAIRS)
-    assert set(result["reference"]) == {"old/old", "backbone/backbone"}
+    assert set(result["reference"]) == {"old/old", "backbone/backbone", "imitation/old"}
     assert sum(result["data"]["rows"].values()) == 120
 
 

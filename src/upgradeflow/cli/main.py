@@ -60,6 +60,14 @@ def cmd_data_wordnet(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_data_sample(args: argparse.Namespace) -> int:
+    from upgradeflow.data.subset import sample_identities
+
+    counts = sample_identities(args.data, args.out, args.identities, args.seed)
+    print(f"sample: {counts['identities']} identities, {counts['rows']} rows -> {args.out}")
+    return 0
+
+
 def cmd_bench_compat(args: argparse.Namespace) -> int:
     from upgradeflow.bench.compat import run_compat_bench
     from upgradeflow.data.registry import load_dataset
@@ -129,9 +137,15 @@ def build_parser() -> argparse.ArgumentParser:
     glyphs.set_defaults(func=cmd_data_glyphs)
     wordnet = data.add_parser("wordnet", help="a text retrieval set from Debian's WordNet: synsets are identities")
     wordnet.add_argument("--out", type=output_file, default=default_data_dir() / "wordnet" / "items.parquet")
-    wordnet.add_argument("--synsets", type=positive_int, default=4000, help="identities to draw (default: 4000)")
+    wordnet.add_argument("--synsets", type=positive_int, default=6000, help="identities to draw (default: 6000)")
     wordnet.add_argument("--seed", type=non_negative_int, default=0)
     wordnet.set_defaults(func=cmd_data_wordnet)
+    sample = data.add_parser("sample", help="every row of a seeded sample of a labelled Parquet file's identities")
+    sample.add_argument("--data", type=Path, required=True, help="Parquet with an 'identity' column")
+    sample.add_argument("--identities", type=positive_int, required=True)
+    sample.add_argument("--out", type=output_file, required=True)
+    sample.add_argument("--seed", type=non_negative_int, default=0)
+    sample.set_defaults(func=cmd_data_sample)
 
     bench = commands.add_parser("bench", help="run benchmarks").add_subparsers(dest="bench", required=True)
     compat = bench.add_parser("compat", help="cross-model compatibility benchmark")

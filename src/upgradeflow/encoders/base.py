@@ -32,6 +32,7 @@ class Encoder(ABC):
     dimension: int
     source: str  # the path or package it was loaded from
     preprocessing: dict  # everything between a raw item and the network's input
+    files: list[Path]  # the weight, config and tokenizer files its vectors depend on
     fingerprint: str
 
     def encode(self, items: Sequence) -> np.ndarray:

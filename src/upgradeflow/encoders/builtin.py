@@ -30,7 +30,8 @@ class BuiltinEncoder(Encoder):
             "resize": "bilinear",
             "scale": "pixel / 255",
         }
-        self.fingerprint = fingerprint([path, path.with_suffix(".json")], path.parent, self.preprocessing)
+        self.files = [path, path.with_suffix(".json")]
+        self.fingerprint = fingerprint(self.files, path.parent, self.preprocessing)
 
     def _embed(self, items: Sequence) -> np.ndarray:
         config = self.model.config

@@ -65,7 +65,8 @@ class EfficientNetLiteEncoder(Encoder):
             "scale": f"(pixel - {PIXEL_MEAN:g}) / {PIXEL_STD:g}",
             "pooling": "global average of the head convolution",
         }
-        self.fingerprint = fingerprint([path], path.parent, self.preprocessing)
+        self.files = [path]
+        self.fingerprint = fingerprint(self.files, path.parent, self.preprocessing)
 
     def _embed(self, items: Sequence) -> np.ndarray:
         pixels = (image_batch(items, self.resolution, 3) - PIXEL_MEAN) / PIXEL_STD

@@ -57,12 +57,15 @@ class OnnxEncoder(Encoder):
         )
         self.source = str(path)
         files = [path]
+        self.tokenizer_path: Path | None = None
         if self.modality == "text":
             self._set_up_text(inputs, tokenizer_path, max_tokens)
+            self.tokenizer_path = tokenizer_path
             files.append(tokenizer_path)
         else:
             self._set_up_image(inputs, input_name, size, scale)
         self.output, self.dimension = self._vector_output()
+        self.files = files
         self.fingerprint = fingerprint(files, path.parent, self.preprocessing)
 
     def _set_up_image(self, inputs: dict, input_name: str | None, size: int | None, scale: tuple) -> None:

@@ -3,8 +3,9 @@
     KIND:LOCATION[?option=value&...]
 
 ``KIND`` is ``builtin`` (a checkpoint of the project's CNN), ``sentence-transformers``
-(a model directory), ``efficientnet-lite`` (a ``.pth`` weights file) or ``onnx`` (a
-``.onnx`` file). ``LOCATION`` is a local path, or ``package:NAME[/PATH]``: a file or
+(a model directory), ``efficientnet-lite`` (a ``.pth`` weights file), ``onnx`` (a
+``.onnx`` file) or ``headed`` (a backbone and its compatible head, described by an
+``encoder.json``). ``LOCATION`` is a local path, or ``package:NAME[/PATH]``: a file or
 directory inside an installed Python package or distribution, which is how registry
 packages ship weights. Nothing is ever fetched from a model hub.
 
@@ -26,25 +27,31 @@ from upgradeflow.errors import UserInputError, check_choice, one_line
 PACKAGE = "package:"
 
 
-def _builtin(location: Path, options: dict) -> Encoder:
+def _builtin(location: Path, options: dict, relative_to: Path | None) -> Encoder:
     from upgradeflow.encoders.builtin import BuiltinEncoder
 
     return BuiltinEncoder(location)
 
 
-def _sentence_transformers(location: Path, options: dict) -> Encoder:
+def _sentence_transformers(location: Path, options: dict, relative_to: Path | None) -> Encoder:
     from upgradeflow.encoders.text import SentenceTransformerEncoder
 
     return SentenceTransformerEncoder(location, _integer(options, "max_tokens"))
 
 
-def _efficientnet_lite(location: Path, options: dict) -> Encoder:
+def _efficientnet_lite(location: Path, options: dict, relative_to: Path | None) -> Encoder:
     from upgradeflow.encoders.efficientnet import EfficientNetLiteEncoder
 
     return EfficientNetLiteEncoder(location, options.get("architecture"), _integer(options, "resolution"))
 
 
-def _onnx(location: Path, options: dict) -> Encoder:
+def _headed(location: Path, options: dict, relative_to: Path | None) -> Encoder:
+    from upgradeflow.encoders.headed import load_headed
+
+    return load_headed(location)
+
+
+def _onnx(location: Path, options: dict, relative_to: Path | None) -> Encoder:
     from upgradeflow.encoders.onnx import DEFAULT_MAX_TOKENS, OnnxEncoder
 
     tokenizer = options.get("tokenizer")
@@ -54,7 +61,7 @@ def _onnx(location: Path, options: dict) -> Encoder:
     return OnnxEncoder(
         location,
         input_name=options.get("input"),
-        tokenizer=resolve_location(tokenizer, "") if tokenizer else None,
+        tokenizer=resolve_location(tokenizer, "", relative_to) if tokenizer else None,
         size=_integer(options, "size"),
         scale=scale,
         max_tokens=_integer(options, "max_tokens") or DEFAULT_MAX_TOKENS,
@@ -63,11 +70,12 @@ def _onnx(location: Path, options: dict) -> Encoder:
 
 # kind: (loader, what a package must hold for it: a file suffix, or "" for a model
 # directory, the options it takes)
-KINDS: dict[str, tuple[Callable[[Path, dict], Encoder], str, tuple[str, ...]]] = {
+KINDS: dict[str, tuple[Callable[[Path, dict, Path | None], Encoder], str, tuple[str, ...]]] = {
     "builtin": (_builtin, ".pt", ()),
     "sentence-transformers": (_sentence_transformers, "", ("max_tokens",)),
     "efficientnet-lite": (_efficientnet_lite, ".pth", ("architecture", "resolution")),
     "onnx": (_onnx, ".onnx", ("input", "tokenizer", "size", "mean", "std", "max_tokens")),
+    "headed": (_headed, ".json", ()),
 }
 
 
@@ -100,12 +108,14 @@ def _package_files(name: str) -> list[Path]:
     return [Path(str(distribution.locate_file(f))) for f in distribution.files or []]
 
 
-def resolve_location(location: str, holds: str) -> Path:
+def resolve_location(location: str, holds: str, relative_to: Path | None = None) -> Path:
     """A local path, or the file or directory inside an installed package: the single file
     with suffix ``holds``, or (``holds`` empty) the model directory, the shallowest one
     holding a ``config.json``."""
     if not location.startswith(PACKAGE):
         path = Path(location)
+        if relative_to is not None and not path.is_absolute():
+            path = relative_to / path
         if not path.exists():
             raise UserInputError(f"{path}: no such model file or directory")
         return path
@@ -127,8 +137,9 @@ def resolve_location(location: str, holds: str) -> Path:
     return configs[0].parent
 
 
-def load_encoder(reference: str) -> Encoder:
-    """The encoder ``reference`` names; a one-line error for anything wrong in it."""
+def load_encoder(reference: str, relative_to: Path | None = None) -> Encoder:
+    """The encoder ``reference`` names; a one-line error for anything wrong in it. A
+    relative location is read from ``relative_to`` when given (a package's folder)."""
     kind, separator, rest = reference.partition(":")
     if not separator or not rest:
         raise UserInputError(f"encoder '{reference}': expected KIND:LOCATION (kinds: {', '.join(KINDS)})")
@@ -143,4 +154,4 @@ def load_encoder(reference: str) -> Encoder:
     if unknown:
         takes = f"it takes {', '.join(known)}" if known else "it takes none"
         raise UserInputError(f"encoder '{reference}': unknown option(s) {', '.join(unknown)} for {kind} ({takes})")
-    return loader(resolve_location(location, holds), options)
+    return loader(resolve_location(location, holds, relative_to), options, relative_to)

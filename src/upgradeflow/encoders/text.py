@@ -47,7 +47,8 @@ class SentenceTransformerEncoder(Encoder):
             "max_tokens": int(self.model.max_seq_length),
             "modules": [type(module).__name__ for module in self.model],
         }
-        self.fingerprint = fingerprint(model_files(path), path, self.preprocessing)
+        self.files = model_files(path)
+        self.fingerprint = fingerprint(self.files, path, self.preprocessing)
 
     def _embed(self, items: Sequence) -> np.ndarray:
         texts = list(items)
