@@ -83,9 +83,11 @@ def register_version(
     metrics: dict[str, float],
     artifacts: list[Path],
     tags: dict[str, str],
-    input_example: np.ndarray,
+    input_example: np.ndarray | list,
+    requirements: tuple[str, ...] = (),
 ) -> ModelRef:
-    """Log one run (parameters, metrics, artifacts, the model) and register its version."""
+    """Log one run (parameters, metrics, artifacts, the model) and register its version.
+    ``requirements``: what the model's encoder needs besides torch (a backbone's library)."""
     found = find_version(name, run_key)
     if found is not None:
         return found
@@ -100,7 +102,7 @@ def register_version(
             python_model=EmbeddingPackage(),
             artifacts={CHECKPOINTS: str(checkpoint_dir)},
             code_paths=[str(Path(upgradeflow.__file__).parent)],
-            pip_requirements=PIP_REQUIREMENTS,
+            pip_requirements=[*PIP_REQUIREMENTS, *requirements],
             input_example=input_example,
             registered_model_name=name,
         )
