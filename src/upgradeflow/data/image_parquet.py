@@ -11,8 +11,8 @@ import pyarrow as pa
 from PIL import Image, UnidentifiedImageError
 from tqdm import tqdm
 
-from upgradeflow.data.image_set import ROLES, SPLITS, ImageSet
-from upgradeflow.data.splits import assign_split_and_roles
+from upgradeflow.data.image_set import ImageSet
+from upgradeflow.data.splits import assign_split_and_roles, stored_split_and_roles
 from upgradeflow.embeddings import read_parquet_table
 from upgradeflow.errors import UserInputError
 
@@ -63,13 +63,5 @@ def read_image_parquet(path: str | Path, *, image_size: int = 32, seed: int = 0,
     if len(np.unique(ids)) != len(ids):
         raise UserInputError(f"{path}: column 'id' has duplicate values")
 
-    if {"split", "role"} <= set(table.schema.names):
-        split = np.asarray(table.column("split").to_pylist(), dtype=str)
-        role = np.asarray(table.column("role").to_pylist(), dtype=str)
-        for name, values, allowed in (("split", split, SPLITS), ("role", role, ROLES)):
-            unknown = sorted(set(values.tolist()) - set(allowed))
-            if unknown:
-                raise UserInputError(f"{path}: column '{name}' has unknown values {unknown}")
-    else:
-        split, role = assign_split_and_roles(identities, seed=seed)
+    split, role = stored_split_and_roles(table, str(path)) or assign_split_and_roles(identities, seed=seed)
     return ImageSet(images=images, identities=identities, ids=ids, split=split, role=role)

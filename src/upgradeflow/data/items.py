@@ -28,8 +28,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from upgradeflow.data.image_folder import IMAGE_SUFFIXES
-from upgradeflow.data.image_set import ROLES, SPLITS
-from upgradeflow.data.splits import assign_split_and_roles
+from upgradeflow.data.splits import assign_split_and_roles, stored_split_and_roles
 from upgradeflow.embeddings import read_parquet_schema, read_parquet_table
 from upgradeflow.errors import UserInputError
 from upgradeflow.store.shard_format import file_sha256
@@ -122,15 +121,7 @@ def _read_parquet(location: str, path: Path, seed: int) -> ItemSet:
         if not pa.types.is_integer(table.schema.field("identity").type) or table.column("identity").null_count:
             raise UserInputError(f"{location}: column 'identity' must be whole numbers without gaps")
         identities = table.column("identity").to_numpy().astype(np.int64)
-    if {"split", "role"} <= set(small):
-        split = np.asarray(table.column("split").to_pylist(), dtype=str)
-        role = np.asarray(table.column("role").to_pylist(), dtype=str)
-        for name, values, allowed in (("split", split, SPLITS), ("role", role, ROLES)):
-            unknown = sorted(set(values.tolist()) - set(allowed))
-            if unknown:
-                raise UserInputError(f"{location}: column '{name}' has unknown values {unknown}")
-    else:
-        split, role = _split(identities, len(ids), seed)
+    split, role = stored_split_and_roles(table, location) or _split(identities, len(ids), seed)
     _check_ids(ids, location)
     return ItemSet(location, ITEM_COLUMNS[column], ids, identities, split, role, file_sha256(path))
 

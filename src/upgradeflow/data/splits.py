@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+import pyarrow as pa
 
-from upgradeflow.data.image_set import ImageSet
+from upgradeflow.data.image_set import ROLES, SPLITS, ImageSet
+from upgradeflow.errors import UserInputError
 
 
 def assign_split_and_roles(
@@ -35,6 +37,20 @@ def assign_split_and_roles(
         role[rows] = "gallery"
         role[rng.choice(rows, size=queries_per_identity, replace=False)] = "query"
     return split.astype(str), role.astype(str)
+
+
+def stored_split_and_roles(table: pa.Table, where: str) -> tuple[np.ndarray, np.ndarray] | None:
+    """The table's own ``split`` and ``role`` columns, checked; None when it has neither,
+    and the split is then drawn by identity."""
+    if not {"split", "role"} <= set(table.schema.names):
+        return None
+    split = np.asarray(table.column("split").to_pylist(), dtype=str)
+    role = np.asarray(table.column("role").to_pylist(), dtype=str)
+    for name, values, allowed in (("split", split, SPLITS), ("role", role, ROLES)):
+        unknown = sorted(set(values.tolist()) - set(allowed))
+        if unknown:
+            raise UserInputError(f"{where}: column '{name}' has unknown values {unknown}")
+    return split, role
 
 
 def validation_view(data: ImageSet, fraction: float = 0.25, seed: int = 1234) -> ImageSet:

@@ -19,7 +19,6 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from upgradeflow.adapters.closed_form import ORTHOGONALITY_WEIGHT
 from upgradeflow.errors import UserInputError
 from upgradeflow.methods.bct import influence_term, old_classifier_rows
 from upgradeflow.methods.dmu import DMULoss, sample_weights
@@ -31,6 +30,9 @@ from upgradeflow.training.loop import ExtraLoss, FunctionLoss, StepOutputs, Trai
 
 HEAD_KINDS = ("independent", "bct", "dmu", "lambda-orthogonal")
 POST_HOC = PostHocAdapter()
+# λ per dimension of the Gram matrix, the convention (and the value) of the closed-form
+# λ-orthogonal adapter in upgradeflow.adapters.closed_form.
+ORTHOGONALITY_WEIGHT = 0.1
 
 
 @dataclass(frozen=True)
