@@ -50,3 +50,13 @@ def test_text_given_to_an_image_encoder_is_one_line(capsys, tmp_path, texts, bui
                             "--data", str(texts), "--store", str(tmp_path / "store"))  # fmt: skip
     assert "texts.parquet holds text items, but" in error and "embeds images" in error
     assert not (tmp_path / "store").exists()
+
+
+def test_an_onnx_model_with_another_input_name_is_one_line(capsys, builtin_onnx):  # noqa: F811
+    error = main_user_error(capsys, "encoder", "describe", f"onnx:{builtin_onnx}?input=images")
+    assert "has no input 'images' (its inputs: pixels)" in error
+
+
+def test_a_missing_model_directory_is_one_line(capsys, tmp_path):
+    error = main_user_error(capsys, "encoder", "describe", f"sentence-transformers:{tmp_path}/models/minilm")
+    assert f"{tmp_path}/models/minilm: no such model file or directory" in error
