@@ -49,13 +49,22 @@ def test_a_second_pass_reads_every_vector_from_the_cache(tiny_sentence_transform
 def test_a_killed_run_resumes_from_its_finished_shards(tiny_sentence_transformer, texts, tmp_path):
     store = open_store(str(tmp_path / "store"))
     encoder = Counting(SentenceTransformerEncoder(tiny_sentence_transformer))
-    encoded_features(encoder, texts, store, shard_rows=10)
+    first = encoded_features(encoder, texts, store, shard_rows=10)
     key = cache_key(encoder, texts)
     store.delete([join(key, "part-00001.parquet"), join(key, MANIFEST)])  # as if killed in shard 2
     encoder.encoded = 0
     resumed = encoded_features(encoder, texts, store, shard_rows=10)
     assert (encoder.encoded, resumed.reused_rows) == (10, 13)
+    np.testing.assert_allclose(resumed.vectors, first.vectors, atol=1e-6)  # shard 2 is rows 10-19 again
     assert store.exists(join(key, MANIFEST))
+
+
+def test_a_fully_cached_pass_never_reads_the_raw_items(tiny_sentence_transformer, texts, tmp_path):
+    store = open_store(str(tmp_path / "store"))
+    encoder = SentenceTransformerEncoder(tiny_sentence_transformer)
+    first = encoded_features(encoder, texts, store, shard_rows=10)
+    (tmp_path / "texts.parquet").unlink()  # the item set still knows its ids and fingerprint
+    np.testing.assert_array_equal(encoded_features(encoder, texts, store, shard_rows=10).vectors, first.vectors)
 
 
 def test_another_encoder_or_other_data_never_reads_these_vectors(tiny_sentence_transformer, tiny_bert, texts, tmp_path):

@@ -11,6 +11,8 @@ the independent head's: the price of compatibility.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from upgradeflow.adapters.closed_form import PairStatistics, ridge_maps
@@ -66,7 +68,7 @@ def heads_benchmark(
         for seed in seeds:
             trained = train_head(
                 method, new_features.vectors[train], old_features.vectors[train], identities[train],
-                TrainConfig(**{**config.__dict__, "seed": seed}), head_config, progress, f"{method.name} seed {seed}",
+                replace(config, seed=seed), head_config, progress, f"{method.name} seed {seed}",
             )  # fmt: skip
             head_query = apply_adapter(trained.head, new_features.vectors[query])
             galleries = {

@@ -33,7 +33,7 @@ def cmd_bench_heads(args: argparse.Namespace) -> int:
     old.check_modality(items.modality, args.data)
     new.check_modality(items.modality, args.data)
     store = open_store(args.store, endpoint_url=args.endpoint_url)
-    config = TrainConfig(epochs=args.epochs, augment=False, device="cpu")
+    config = TrainConfig(epochs=args.epochs, augment=False)
     asked = {name: getattr(args, name) for name in ("old", "new", "data", "methods", "seeds", "epochs", "split_seed")}
     result = {"arguments": asked} | heads_benchmark(old, new, items, store, methods, args.seeds, config)
     write_text_atomic(args.out, json.dumps(result, indent=2) + "\n")

@@ -60,20 +60,25 @@ def encoded_features(
     started = time.perf_counter()
     key = cache_key(encoder, items)
     shards = -(-len(items) // shard_rows)
-    parts, reused, raw = [], 0, items.items()  # one pass over the data, cached shards skipped
+    parts, reused = [], 0
+    raw, position = None, 0  # one pass over the raw items, opened only if a shard needs encoding
     for index in range(shards):
         rows = np.arange(index * shard_rows, min((index + 1) * shard_rows, len(items)))
         shard = _shard_key(key, index)
-        shard_items = islice(raw, len(rows))
         if store.exists(shard):
             vectors = _read_shard(store, shard)
             if len(vectors) == len(rows):  # else cut at other boundaries: encoded again
                 parts.append(vectors)
                 reused += len(rows)
-                for _ in shard_items:
-                    pass
                 continue
-        stream = embed_stream(encoder, shard_items, batch_size, len(rows), f"encoding shard {index + 1}/{shards}")
+        if raw is None:
+            raw = items.items()
+        skip = rows[0] - position  # the items of shards read from the cache since the last encoded one
+        next(islice(raw, skip, skip), None)  # itertools' "consume" recipe
+        position = rows[-1] + 1
+        stream = embed_stream(
+            encoder, islice(raw, len(rows)), batch_size, len(rows), f"encoding shard {index + 1}/{shards}"
+        )
         vectors = np.concatenate(list(stream))
         table = pa.table({"id": pa.array(items.ids[rows]), "embedding": _fixed(vectors)})
         with store.publish(shard) as path, open_writer(path, shard_schema(encoder.dimension, [])) as writer:
