@@ -19,6 +19,7 @@ import pyarrow.parquet as pq
 from upgradeflow.atomic import atomic_path
 from upgradeflow.embeddings import read_parquet_schema, read_parquet_table, squared_norms, vectors
 from upgradeflow.errors import UserInputError
+from upgradeflow.store.shard_format import embedding_array
 
 ROLES = ("train", "query", "gallery")
 COLUMNS = ("id", "identity", "role", "old_embedding", "new_embedding")
@@ -150,15 +151,10 @@ def write_pairs(path: str | Path, parts: dict[str, PairedPart], ids: dict[str, n
             "id": pa.array(columns["id"], pa.string()),
             "identity": pa.array(columns["identity"], pa.int64()),
             "role": pa.array(columns["role"], pa.string()),
-            **{name: _fixed(np.concatenate(columns[name])) for name in ("old_embedding", "new_embedding")},
+            **{name: embedding_array(np.concatenate(columns[name])) for name in ("old_embedding", "new_embedding")},
         }
     )
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(path) as tmp:
         pq.write_table(table, tmp)
     return path
-
-
-def _fixed(values: np.ndarray) -> pa.Array:
-    values = np.ascontiguousarray(values, dtype=np.float32)
-    return pa.FixedSizeListArray.from_arrays(pa.array(values.reshape(-1)), values.shape[1])

@@ -52,6 +52,13 @@ class Encoder(ABC):
     def _embed(self, items: Sequence) -> np.ndarray:
         """Raw vectors, one row per item, not necessarily normalised."""
 
+    def texts(self, items: Sequence) -> list[str]:
+        """``items`` as texts; one line naming the first item that is not one."""
+        wrong = next((item for item in items if not isinstance(item, str)), None)
+        if wrong is not None:
+            raise UserInputError(f"{self.source} embeds text, but an item is a {type(wrong).__name__}")
+        return list(items)
+
     def describe(self) -> dict:
         """What a registry or a gallery records about the encoder."""
         return {

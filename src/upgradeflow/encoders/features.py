@@ -23,7 +23,7 @@ import pyarrow.parquet as pq
 from upgradeflow.data.items import ItemSet
 from upgradeflow.encoders.base import Encoder, embed_stream
 from upgradeflow.store.object_store import ObjectStore, join
-from upgradeflow.store.shard_format import embeddings_of, open_writer, shard_schema
+from upgradeflow.store.shard_format import embedding_array, embeddings_of, open_writer, shard_schema
 
 PREFIX = "features"
 MANIFEST = "manifest.json"
@@ -80,7 +80,7 @@ def encoded_features(
             encoder, islice(raw, len(rows)), batch_size, len(rows), f"encoding shard {index + 1}/{shards}"
         )
         vectors = np.concatenate(list(stream))
-        table = pa.table({"id": pa.array(items.ids[rows]), "embedding": _fixed(vectors)})
+        table = pa.table({"id": pa.array(items.ids[rows]), "embedding": embedding_array(vectors)})
         with store.publish(shard) as path, open_writer(path, shard_schema(encoder.dimension, [])) as writer:
             writer.write_table(table.cast(shard_schema(encoder.dimension, [])))
         parts.append(vectors)
@@ -91,7 +91,3 @@ def encoded_features(
         store.write(join(key, MANIFEST), json.dumps(document, indent=2, sort_keys=True).encode())
     vectors = np.concatenate(parts) if parts else np.zeros((0, encoder.dimension), dtype=np.float32)
     return Features(vectors, key, reused, round(time.perf_counter() - started, 2))
-
-
-def _fixed(vectors: np.ndarray) -> pa.FixedSizeListArray:
-    return pa.FixedSizeListArray.from_arrays(pa.array(vectors.reshape(-1), pa.float32()), vectors.shape[1])

@@ -132,10 +132,7 @@ class OnnxEncoder(Encoder):
         return out.mean((2, 3)) if out.ndim == 4 else out
 
     def _embed_texts(self, items: Sequence) -> np.ndarray:
-        wrong = next((item for item in items if not isinstance(item, str)), None)
-        if wrong is not None:
-            raise UserInputError(f"{self.source} embeds text, but an item is a {type(wrong).__name__}")
-        encoded = self.tokenizer.encode_batch(list(items))
+        encoded = self.tokenizer.encode_batch(self.texts(items))
         fields = {"input_ids": "ids", "attention_mask": "attention_mask", "token_type_ids": "type_ids"}
         feed = {name: np.asarray([getattr(e, fields[name]) for e in encoded], dtype=np.int64)
                 for name in self.text_inputs}  # fmt: skip

@@ -51,8 +51,5 @@ class SentenceTransformerEncoder(Encoder):
         self.fingerprint = fingerprint(self.files, path, self.preprocessing)
 
     def _embed(self, items: Sequence) -> np.ndarray:
-        texts = list(items)
-        wrong = next((item for item in texts if not isinstance(item, str)), None)
-        if wrong is not None:
-            raise UserInputError(f"{self.source} embeds text, but an item is a {type(wrong).__name__}")
+        texts = self.texts(items)
         return self.model.encode(texts, batch_size=len(texts), convert_to_numpy=True, show_progress_bar=False)

@@ -37,6 +37,12 @@ def schema_signature(schema: pa.Schema) -> dict[str, str]:
     return {f.name: str(f.type) for f in schema}
 
 
+def embedding_array(vectors: np.ndarray) -> pa.FixedSizeListArray:
+    """A ``[rows, d]`` matrix as the shard's ``fixed_size_list<float32>[d]`` column."""
+    values = np.ascontiguousarray(vectors, dtype=np.float32)
+    return pa.FixedSizeListArray.from_arrays(pa.array(values.reshape(-1)), values.shape[1])
+
+
 def embeddings_of(batch: pa.RecordBatch | pa.Table) -> np.ndarray:
     """The ``[rows, d]`` float32 view of a batch's fixed-size embedding column."""
     column = batch.column("embedding")
